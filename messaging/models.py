@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from rooms.models import Room
+
+BODY_MAX_LENGTH = 4000
+CLIENT_ID_MAX_LENGTH = 64
+
+
+class Message(models.Model):
+    """A message in a room. Its id is the room's order: clients catch up by id."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
+    )
+    body = models.TextField(_("body"), max_length=BODY_MAX_LENGTH)
+    # Chosen by the sending client so that a resend is recognised, not stored twice.
+    client_id = models.CharField(_("client id"), max_length=CLIENT_ID_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["room", "-id"], name="message_room_latest")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "author", "client_id"],
+                condition=~Q(client_id=""),
+                name="message_client_id_once_per_author_and_room",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author} in {self.room}: {self.body[:40]}"

@@ -1,0 +1,100 @@
+"""The websocket protocol of a room: frames in, frames out, close and error codes.
+
+Client → server: ``{"type": "message.send", "body": str, "client_id": str}``.
+Server → client: ``history``, ``message.new`` and ``error`` frames (see README).
+"""
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from messaging.models import CLIENT_ID_MAX_LENGTH
+
+# Close codes in the 4000-4999 range reserved for applications, echoing HTTP.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_A_MEMBER = 4403
+CLOSE_NO_SUCH_ROOM = 4404
+
+HISTORY_LIMIT = 50
+CATCH_UP_LIMIT = 500
+
+
+class ErrorCode(StrEnum):
+    INVALID = "invalid"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    FORBIDDEN = "forbidden"
+
+
+class ProtocolError(Exception):
+    """A frame the server answers with an ``error`` frame instead of acting on it."""
+
+    def __init__(self, code: ErrorCode, detail: str, client_id: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.client_id = client_id
+
+    def as_frame(self) -> dict[str, Any]:
+        return error_frame(code=self.code, detail=self.detail, client_id=self.client_id)
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    body: str
+    client_id: str
+
+
+def error_frame(*, code: str, detail: str, client_id: str | None = None) -> dict[str, Any]:
+    return {"type": "error", "code": str(code), "detail": detail, "client_id": client_id}
+
+
+def _is_storable_text(value: str) -> bool:
+    # Lone surrogates (legal in JSON escapes) cannot be encoded, and NUL is
+    # refused by PostgreSQL: both would fail at the database, not here.
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def frame_parse(*, text_data: str | None, bytes_data: bytes | None) -> SendMessage:
+    """Validate one incoming frame; raise ``ProtocolError`` with a readable reason."""
+    if text_data is None:
+        raise ProtocolError(ErrorCode.INVALID, _("Frames must be JSON text, not binary."))
+    try:
+        data = json.loads(text_data)
+    except (ValueError, RecursionError):
+        raise ProtocolError(ErrorCode.INVALID, _("That frame is not valid JSON.")) from None
+    if not isinstance(data, dict):
+        raise ProtocolError(ErrorCode.INVALID, _("A frame must be a JSON object."))
+
+    client_id = data.get("client_id")
+    echo_id = client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
+    if data.get("type") != "message.send":
+        raise ProtocolError(
+            ErrorCode.INVALID, _("Unknown frame type; expected “message.send”."), echo_id
+        )
+    if client_id is None:
+        client_id = ""
+    if not isinstance(client_id, str) or not _is_storable_text(client_id):
+        raise ProtocolError(ErrorCode.INVALID, _("client_id must be a string."))
+    if len(client_id) > CLIENT_ID_MAX_LENGTH:
+        raise ProtocolError(
+            ErrorCode.INVALID,
+            _("client_id must be at most %(n)d characters.") % {"n": CLIENT_ID_MAX_LENGTH},
+        )
+    body = data.get("body")
+    if not isinstance(body, str):
+        raise ProtocolError(ErrorCode.INVALID, _("body must be a string."), echo_id)
+    if not _is_storable_text(body):
+        raise ProtocolError(
+            ErrorCode.INVALID, _("body contains characters that cannot be stored."), echo_id
+        )
+    return SendMessage(body=body, client_id=client_id)

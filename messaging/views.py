@@ -1,0 +1,57 @@
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from messaging.selectors import message_list, message_payload
+from rooms.models import Room
+from rooms.selectors import NotAMember, room_get_for_member
+
+HISTORY_PAGE_MAX = 100
+
+
+def _error(status: int, detail: str) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def _id_param(request: HttpRequest, name: str) -> int | None:
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return None
+    value = int(raw)  # ValueError for the caller to report
+    if value < 0:
+        raise ValueError(raw)
+    return value
+
+
+@require_GET
+def room_messages_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """A page of a room's history for its members, oldest first.
+
+    ``?before=<id>`` scrolls back, ``?after=<id>`` catches up, ``limit`` is 1-100.
+    """
+    # A JSON endpoint answers with a status, not a redirect to the login page.
+    try:
+        room = room_get_for_member(slug=slug, user=request.user)
+    except Room.DoesNotExist:
+        return _error(404, _("No room is called “%(slug)s”.") % {"slug": slug})
+    except NotAMember:
+        return _error(403, _("Only members of this room can read its messages."))
+    try:
+        before = _id_param(request, "before")
+        after = _id_param(request, "after")
+    except ValueError:
+        return _error(400, _("before and after must be message ids (whole numbers)."))
+    if before is not None and after is not None:
+        return _error(400, _("Give before or after, not both."))
+    try:
+        limit = int(request.GET.get("limit") or 50)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= HISTORY_PAGE_MAX:
+        return _error(
+            400, _("limit must be a whole number from 1 to %(max)d.") % {"max": HISTORY_PAGE_MAX}
+        )
+    messages, has_more = message_list(room=room, limit=limit, before=before, after=after)
+    return JsonResponse(
+        {"messages": [message_payload(message) for message in messages], "has_more": has_more}
+    )
