@@ -1,0 +1,332 @@
+// The live room page: one websocket per room, messages shown once each, in id order.
+//
+// User text only ever reaches the page through textContent, never innerHTML.
+
+const CLOSE_UNAUTHENTICATED = 4401;
+const CLOSE_NOT_A_MEMBER = 4403;
+const CLOSE_NO_SUCH_ROOM = 4404;
+const FINAL_CLOSES = {
+  [CLOSE_UNAUTHENTICATED]: "You are signed out. Log in again to keep chatting.",
+  [CLOSE_NOT_A_MEMBER]: "You are no longer a member of this room.",
+  [CLOSE_NO_SUCH_ROOM]: "This room no longer exists.",
+};
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 15000;
+const NEAR_BOTTOM_PX = 80;
+
+const root = document.getElementById("chat");
+const slug = root.dataset.roomSlug;
+const me = root.dataset.username;
+const historyUrl = root.dataset.historyUrl;
+
+const list = document.getElementById("messages");
+const scroller = document.getElementById("message-scroller");
+const stateBadge = document.getElementById("connection-state");
+const notice = document.getElementById("chat-notice");
+const emptyNote = document.getElementById("empty-room");
+const loadOlder = document.getElementById("load-older");
+const jumpToLatest = document.getElementById("jump-to-latest");
+const composer = document.getElementById("composer");
+const input = document.getElementById("composer-input");
+
+const shown = new Map(); // message id -> <li>
+const outbox = new Map(); // client_id -> {body, element}
+let lastId = null; // highest id seen: where a reconnect catches up from
+let oldestId = null;
+let socket = null;
+let attempts = 0;
+let reconnectTimer = null;
+let stopped = false;
+
+// ---------------------------------------------------------------------------
+// Rendering
+// ---------------------------------------------------------------------------
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function messageElement(message, { pending = false } = {}) {
+  const item = el("li", "message");
+  if (message.author.username === me) item.classList.add("is-mine");
+  if (pending) item.classList.add("is-pending");
+  if (message.id) item.dataset.id = String(message.id);
+  if (message.client_id) item.dataset.clientId = message.client_id;
+
+  const meta = el("div", "message-meta");
+  const author = el("span", "message-author", message.author.display_name || message.author.username);
+  author.title = "@" + message.author.username;
+  meta.append(author);
+  if (message.created_at) {
+    const created = new Date(message.created_at);
+    const time = el("time", "message-time", timeFormat.format(created));
+    time.dateTime = message.created_at;
+    time.title = dateTimeFormat.format(created);
+    meta.append(time);
+  } else {
+    meta.append(el("span", "message-time message-status", "sending…"));
+  }
+  item.append(meta, el("div", "message-body", message.body));
+  return item;
+}
+
+function isNearBottom() {
+  return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
+}
+
+function scrollToBottom() {
+  scroller.scrollTop = scroller.scrollHeight;
+  jumpToLatest.hidden = true;
+}
+
+// Insert by id, so catch-up, history pages and live messages interleave
+// correctly; unacknowledged messages stay at the bottom. Walks from the end,
+// where nearly every new message belongs.
+function insertInOrder(item, id) {
+  let node = list.lastElementChild;
+  while (node && (!node.dataset.id || Number(node.dataset.id) > id)) {
+    node = node.previousElementSibling;
+  }
+  list.insertBefore(item, node ? node.nextElementSibling : list.firstElementChild);
+}
+
+function showMessage(message) {
+  if (shown.has(message.id)) return false; // each message exactly once
+  const pending = message.client_id && message.author.username === me
+    ? outbox.get(message.client_id)
+    : null;
+  if (pending) {
+    pending.element.remove();
+    outbox.delete(message.client_id);
+  }
+  const item = messageElement(message);
+  insertInOrder(item, message.id);
+  shown.set(message.id, item);
+  if (lastId === null || message.id > lastId) lastId = message.id;
+  if (oldestId === null || message.id < oldestId) oldestId = message.id;
+  emptyNote.hidden = true;
+  return true;
+}
+
+function showMessages(messages, { follow }) {
+  const stick = follow || isNearBottom();
+  let added = 0;
+  for (const message of messages) if (showMessage(message)) added += 1;
+  if (stick) scrollToBottom();
+  else if (added) jumpToLatest.hidden = false;
+  emptyNote.hidden = shown.size > 0 || outbox.size > 0;
+}
+
+function setState(state, label) {
+  stateBadge.dataset.state = state;
+  stateBadge.textContent = label;
+}
+
+function showNotice(text) {
+  notice.textContent = text;
+  notice.hidden = !text;
+}
+
+// ---------------------------------------------------------------------------
+// History over HTTP (scrolling back, and catching up past the socket's limit)
+// ---------------------------------------------------------------------------
+
+async function fetchPage(params) {
+  const url = new URL(historyUrl, window.location.href);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(`history request failed with ${response.status}`);
+  return response.json();
+}
+
+async function catchUpOverHttp() {
+  // The socket sends at most 500 missed messages; fetch the rest page by page.
+  let more = true;
+  while (more && lastId !== null) {
+    const page = await fetchPage({ after: lastId, limit: 100 });
+    showMessages(page.messages, { follow: false });
+    more = page.has_more && page.messages.length > 0;
+  }
+}
+
+loadOlder.addEventListener("click", async () => {
+  if (oldestId === null) return;
+  loadOlder.disabled = true;
+  const heightBefore = scroller.scrollHeight;
+  const topBefore = scroller.scrollTop;
+  try {
+    const page = await fetchPage({ before: oldestId, limit: 50 });
+    for (const message of page.messages) showMessage(message);
+    // Keep the message the reader was looking at in place.
+    scroller.scrollTop = topBefore + (scroller.scrollHeight - heightBefore);
+    loadOlder.hidden = !page.has_more;
+  } catch (error) {
+    showNotice("Could not load older messages. Try again in a moment.");
+  } finally {
+    loadOlder.disabled = false;
+  }
+});
+
+// ---------------------------------------------------------------------------
+// The socket
+// ---------------------------------------------------------------------------
+
+function socketUrl() {
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  const url = new URL(`${scheme}//${window.location.host}/ws/rooms/${encodeURIComponent(slug)}/`);
+  if (lastId !== null) url.searchParams.set("after", String(lastId));
+  return url.toString();
+}
+
+function flushOutbox() {
+  if (!socket || socket.readyState !== WebSocket.OPEN) return;
+  for (const [clientId, entry] of outbox) {
+    // Resending is safe: the server stores a client_id once per author and room.
+    socket.send(JSON.stringify({ type: "message.send", body: entry.body, client_id: clientId }));
+  }
+}
+
+function connect() {
+  clearTimeout(reconnectTimer);
+  setState(attempts ? "reconnecting" : "connecting", attempts ? "Reconnecting…" : "Connecting…");
+  const ws = new WebSocket(socketUrl());
+  socket = ws;
+
+  ws.addEventListener("open", () => {
+    attempts = 0;
+    setState("online", "Connected");
+    showNotice("");
+  });
+
+  ws.addEventListener("message", (event) => {
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    handleFrame(frame);
+  });
+
+  ws.addEventListener("close", (event) => {
+    if (socket !== ws) return;
+    socket = null;
+    if (event.code in FINAL_CLOSES) {
+      stopped = true;
+      setState("offline", "Disconnected");
+      showNotice(FINAL_CLOSES[event.code]);
+      composer.querySelector("button").disabled = true;
+      input.disabled = true;
+      return;
+    }
+    scheduleReconnect();
+  });
+}
+
+function scheduleReconnect() {
+  if (stopped) return;
+  attempts += 1;
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (attempts - 1));
+  const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter spreads a crowd out
+  setState("reconnecting", `Reconnecting in ${Math.ceil(delay / 1000)}s…`);
+  reconnectTimer = setTimeout(connect, delay);
+}
+
+function handleFrame(frame) {
+  switch (frame.type) {
+    case "history": {
+      const catchingUp = lastId !== null;
+      showMessages(frame.messages, { follow: !catchingUp });
+      if (!catchingUp) loadOlder.hidden = !frame.has_more;
+      emptyNote.hidden = shown.size > 0 || outbox.size > 0;
+      if (catchingUp && frame.has_more) catchUpOverHttp().catch(() => {});
+      flushOutbox();
+      break;
+    }
+    case "message.new":
+      showMessages([frame.message], { follow: frame.message.author.username === me });
+      break;
+    case "error": {
+      showNotice(frame.detail);
+      const entry = frame.client_id ? outbox.get(frame.client_id) : null;
+      if (entry && frame.code !== "unavailable") {
+        // Refused for good: take it out of the outbox and say so beside it.
+        outbox.delete(frame.client_id);
+        entry.element.classList.replace("is-pending", "is-failed");
+        entry.element.querySelector(".message-status").textContent = "not sent";
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Composer: Enter sends, Shift+Enter makes a new line
+// ---------------------------------------------------------------------------
+
+function newClientId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+function send() {
+  const body = input.value.trim();
+  if (!body) return;
+  const clientId = newClientId();
+  const element = messageElement(
+    { author: { username: me, display_name: "" }, body, client_id: clientId },
+    { pending: true },
+  );
+  element.querySelector(".message-author").textContent = "You";
+  list.append(element);
+  outbox.set(clientId, { body, element });
+  emptyNote.hidden = true;
+  input.value = "";
+  autosize();
+  scrollToBottom();
+  if (socket && socket.readyState === WebSocket.OPEN) {
+    socket.send(JSON.stringify({ type: "message.send", body, client_id: clientId }));
+  }
+}
+
+function autosize() {
+  input.style.height = "auto";
+  input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+}
+
+composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  send();
+});
+
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    send();
+  }
+});
+input.addEventListener("input", autosize);
+
+scroller.addEventListener("scroll", () => {
+  if (isNearBottom()) jumpToLatest.hidden = true;
+});
+jumpToLatest.addEventListener("click", scrollToBottom);
+
+// Come back quickly when the network or the tab does.
+window.addEventListener("online", () => {
+  if (!socket && !stopped) {
+    attempts = 0;
+    connect();
+  }
+});
+
+connect();
+input.focus();
