@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from messaging.models import Message
 from accounts.models import User
+from messaging.models import Message
 from rooms.models import Room
 
 

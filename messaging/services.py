@@ -67,4 +67,3 @@ def message_create(
             raise
         return existing, False
     return message, True
-

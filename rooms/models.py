@@ -41,7 +41,9 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "room"], name="membership_one_per_user_and_room")
+            models.UniqueConstraint(
+                fields=["user", "room"], name="membership_one_per_user_and_room"
+            )
         ]
         ordering = ["joined_at"]
 

@@ -44,9 +44,7 @@ def room_create(*, name: str, description: str = "", created_by: User) -> Room:
     raise IntegrityError(f"No free slug for room name {name!r}")
 
 
-def membership_create(
-    *, room: Room, user: User, role: str = Membership.Role.MEMBER
-) -> Membership:
+def membership_create(*, room: Room, user: User, role: str = Membership.Role.MEMBER) -> Membership:
     """Make ``user`` a member of ``room``; joining twice keeps the first membership."""
     membership, _created = Membership.objects.get_or_create(
         room=room, user=user, defaults={"role": role}
@@ -62,13 +60,15 @@ def membership_revoke(*, room: Room, user: User, keep_an_owner: bool = True) -> 
     (members leaving by themselves) the room's last owner cannot leave, so a
     room is never left without someone to run it; site admins may override.
     """
-    membership = (
-        Membership.objects.select_for_update().filter(room=room, user=user).first()
-    )
+    membership = Membership.objects.select_for_update().filter(room=room, user=user).first()
     if membership is None:
         return False
-    if keep_an_owner and membership.role == Membership.Role.OWNER and not (
-        room.memberships.filter(role=Membership.Role.OWNER).exclude(pk=membership.pk).exists()
+    if (
+        keep_an_owner
+        and membership.role == Membership.Role.OWNER
+        and not (
+            room.memberships.filter(role=Membership.Role.OWNER).exclude(pk=membership.pk).exists()
+        )
     ):
         raise OwnerCannotLeave(room.slug)
     membership.delete()

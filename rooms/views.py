@@ -70,7 +70,8 @@ def room_leave_view(request: HttpRequest, slug: str) -> HttpResponse:
         left = membership_revoke(room=room, user=request.user)
     except OwnerCannotLeave:
         messages.error(
-            request, _("You are the only owner of %(room)s, so you cannot leave it.") % {"room": room}
+            request,
+            _("You are the only owner of %(room)s, so you cannot leave it.") % {"room": room},
         )
         return redirect(room)
     if left:

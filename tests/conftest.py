@@ -1,0 +1,64 @@
+import os
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from rooms.models import Membership, Room
+from tests.factories import MembershipFactory, RoomFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def _in_memory_channel_layer(settings):
+    """Each test gets a fresh in-process channel layer, whatever the environment says."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.3 s per user; tests care about behaviour, not strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def user(db) -> User:
+    return UserFactory(username="ada", display_name="Ada Lovelace")
+
+
+@pytest.fixture
+def other_user(db) -> User:
+    return UserFactory(username="grace", display_name="Grace Hopper")
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    return UserFactory(username="mallory", display_name="Mallory")
+
+
+@pytest.fixture
+def room(db) -> Room:
+    return RoomFactory(name="Lobby", slug="lobby")
+
+
+@pytest.fixture
+def member(user, room) -> Membership:
+    return MembershipFactory(user=user, room=room)
+
+
+@pytest.fixture
+def other_member(other_user, room) -> Membership:
+    return MembershipFactory(user=other_user, room=room)
+
+
+@pytest.fixture
+def auth_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

@@ -1,0 +1,48 @@
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import User
+from messaging.models import Message
+from rooms.models import Membership, Room
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    display_name = factory.Faker("name")
+    password = factory.django.Password(PASSWORD)
+
+
+class RoomFactory(DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    name = factory.Sequence(lambda n: f"Room {n}")
+    slug = factory.Sequence(lambda n: f"room-{n}")
+    description = factory.Faker("sentence")
+    created_by = factory.SubFactory(UserFactory)
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    room = factory.SubFactory(RoomFactory)
+    role = Membership.Role.MEMBER
+
+
+class MessageFactory(DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    room = factory.SubFactory(RoomFactory)
+    author = factory.SubFactory(UserFactory)
+    body = factory.Faker("sentence")

@@ -1,0 +1,103 @@
+import pytest
+
+from messaging.models import Message
+from messaging.selectors import message_list, message_payload
+from messaging.services import MessageRejected, message_create
+from rooms.selectors import NotAMember
+from tests.factories import MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_message_create_stores_the_stripped_body(member):
+    message, created = message_create(room=member.room, author=member.user, body="  hi there \n")
+
+    assert created is True
+    assert Message.objects.get(pk=message.pk).body == "hi there"
+
+
+def test_message_create_refuses_non_members(room, outsider):
+    with pytest.raises(NotAMember):
+        message_create(room=room, author=outsider, body="let me in")
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [("", "empty"), ("   \n\t ", "empty"), ("x" * 4001, "too_long")],
+)
+def test_message_create_rejects_bad_bodies_with_a_code(member, body, code):
+    with pytest.raises(MessageRejected) as rejected:
+        message_create(room=member.room, author=member.user, body=body)
+    assert rejected.value.code == code
+    assert not Message.objects.exists()
+
+
+def test_a_body_of_exactly_the_limit_is_accepted(member):
+    message, _ = message_create(room=member.room, author=member.user, body="x" * 4000)
+    assert len(message.body) == 4000
+
+
+def test_resending_a_client_id_returns_the_stored_message_instead_of_a_copy(member):
+    first, created = message_create(
+        room=member.room, author=member.user, body="once", client_id="c-1"
+    )
+    again, created_again = message_create(
+        room=member.room, author=member.user, body="once", client_id="c-1"
+    )
+
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk
+    assert Message.objects.count() == 1
+
+
+def test_the_same_client_id_from_another_author_is_a_different_message(member, other_member):
+    message_create(room=member.room, author=member.user, body="a", client_id="same")
+    message_create(room=member.room, author=other_member.user, body="b", client_id="same")
+    assert Message.objects.count() == 2
+
+
+def test_message_create_broadcasts_only_after_commit(member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        message_create(room=member.room, author=member.user, body="hello")
+    assert len(callbacks) == 1
+
+
+def test_message_payload_is_json_safe_and_in_utc(member):
+    message = MessageFactory(room=member.room, author=member.user, body="hi", client_id="c")
+    payload = message_payload(message)
+
+    assert payload == {
+        "id": message.pk,
+        "room": "lobby",
+        "author": {"username": "ada", "display_name": "Ada Lovelace"},
+        "body": "hi",
+        "created_at": payload["created_at"],
+        "client_id": "c",
+    }
+    assert payload["created_at"].endswith("Z")
+
+
+def test_message_list_pages_back_and_catches_up_oldest_first(room):
+    ids = [MessageFactory(room=room).pk for _ in range(7)]
+
+    latest, more = message_list(room=room, limit=3)
+    assert ([m.pk for m in latest], more) == (ids[4:], True)
+
+    older, more = message_list(room=room, limit=3, before=ids[4])
+    assert ([m.pk for m in older], more) == (ids[1:4], True)
+
+    oldest, more = message_list(room=room, limit=3, before=ids[1])
+    assert ([m.pk for m in oldest], more) == (ids[:1], False)
+
+    after, more = message_list(room=room, limit=4, after=ids[1])
+    assert ([m.pk for m in after], more) == (ids[2:6], True)
+
+    tail, more = message_list(room=room, limit=4, after=ids[5])
+    assert ([m.pk for m in tail], more) == (ids[6:], False)
+
+
+def test_message_list_never_mixes_rooms(room):
+    MessageFactory()  # in another room
+    mine = MessageFactory(room=room)
+    assert message_list(room=room, limit=10) == ([mine], False)

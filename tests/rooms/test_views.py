@@ -1,0 +1,156 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from rooms.models import Membership, Room
+from tests.factories import MembershipFactory, RoomFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/rooms/", "/rooms/new/", "/rooms/lobby/"],
+)
+def test_room_pages_send_the_anonymous_to_log_in(client, room, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("action", ["join", "leave"])
+def test_join_and_leave_send_the_anonymous_to_log_in(client, room, action):
+    response = client.post(f"/rooms/lobby/{action}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    assert not Membership.objects.exists()
+
+
+def test_landing_page_says_what_parley_is_and_offers_sign_up(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Parley" in response.content
+    assert reverse("account_signup").encode() in response.content
+    assert reverse("account_login").encode() in response.content
+
+
+def test_landing_page_links_signed_in_people_to_their_rooms(auth_client):
+    response = auth_client.get("/")
+    assert reverse("rooms:list").encode() in response.content
+    assert reverse("account_signup").encode() not in response.content
+
+
+def test_room_list_shows_member_counts_and_marks_my_rooms(auth_client, member, other_member):
+    RoomFactory(name="Elsewhere", slug="elsewhere")
+
+    response = auth_client.get("/rooms/")
+
+    rooms = {room.slug: room for room in response.context["rooms"]}
+    assert (rooms["lobby"].is_member, rooms["lobby"].member_count) == (True, 2)
+    assert (rooms["elsewhere"].is_member, rooms["elsewhere"].member_count) == (False, 0)
+    content = response.content.decode()
+    assert "2 members" in content
+    assert "Joined" in content
+
+
+def test_creating_a_room_makes_me_owner_and_takes_me_there(auth_client, user):
+    response = auth_client.post(
+        "/rooms/new/", {"name": "Book Club", "description": "Monthly reads"}
+    )
+
+    room = Room.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == "/rooms/book-club/"
+    assert (room.name, room.description, room.created_by) == ("Book Club", "Monthly reads", user)
+    assert Membership.objects.get(room=room).role == Membership.Role.OWNER
+
+
+def test_creating_a_room_without_a_name_shows_a_form_error(auth_client):
+    response = auth_client.post("/rooms/new/", {"name": "   "})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"]
+    assert not Room.objects.exists()
+
+
+def test_a_member_gets_the_live_chat(auth_client, member):
+    response = auth_client.get("/rooms/lobby/")
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "rooms/room_detail.html"
+    assert b'id="composer"' in response.content
+    assert b"js/room.js" in response.content
+
+
+def test_a_non_member_gets_a_preview_with_a_join_button_and_no_messages(auth_client, room):
+    from tests.factories import MessageFactory
+
+    MessageFactory(room=room, body="members-only secret")
+    response = auth_client.get("/rooms/lobby/")
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "rooms/room_preview.html"
+    assert b"/rooms/lobby/join/" in response.content
+    assert b"members-only secret" not in response.content
+
+
+def test_an_unknown_room_is_a_404(auth_client):
+    assert auth_client.get("/rooms/nowhere/").status_code == 404
+
+
+def test_joining_makes_me_a_member_once(auth_client, user, room):
+    first = auth_client.post("/rooms/lobby/join/")
+    auth_client.post("/rooms/lobby/join/")
+
+    assert first["Location"] == "/rooms/lobby/"
+    assert Membership.objects.get(room=room, user=user).role == Membership.Role.MEMBER
+
+
+def test_join_and_leave_refuse_get(auth_client, room):
+    assert auth_client.get("/rooms/lobby/join/").status_code == 405
+    assert auth_client.get("/rooms/lobby/leave/").status_code == 405
+
+
+def test_leaving_removes_my_membership(auth_client, member):
+    response = auth_client.post("/rooms/lobby/leave/", follow=True)
+
+    assert not Membership.objects.filter(pk=member.pk).exists()
+    assert "You left Lobby." in response.content.decode()
+
+
+def test_the_only_owner_is_told_they_cannot_leave(auth_client, user, room):
+    MembershipFactory(room=room, user=user, role=Membership.Role.OWNER)
+
+    response = auth_client.post("/rooms/lobby/leave/", follow=True)
+
+    assert Membership.objects.filter(room=room, user=user).exists()
+    assert "only owner" in response.content.decode()
+
+
+def test_user_text_in_room_pages_is_escaped(auth_client, user):
+    auth_client.post("/rooms/new/", {"name": "<script>alert(1)</script>", "description": "x"})
+    response = auth_client.get("/rooms/")
+    assert b"<script>alert(1)</script>" not in response.content
+    assert b"&lt;script&gt;" in response.content
+
+
+def test_admin_removing_a_member_goes_through_the_service(admin_client, member):
+    url = reverse("admin:rooms_membership_delete", args=[member.pk])
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk=member.pk).exists()
+
+
+def test_admin_lists_rooms_memberships_and_messages(admin_client, member):
+    from tests.factories import MessageFactory
+
+    MessageFactory(room=member.room, author=member.user, body="visible in admin")
+    for name in ["rooms_room", "rooms_membership", "messaging_message"]:
+        response = admin_client.get(reverse(f"admin:{name}_changelist"))
+        assert response.status_code == 200, name
+    assert b"visible in admin" in admin_client.get("/admin/messaging/message/").content
+
+
+def test_signed_in_client_fixture_is_not_staff(auth_client):
+    assert isinstance(auth_client, Client)
+    assert auth_client.get("/admin/").status_code == 302
