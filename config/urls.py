@@ -5,6 +5,7 @@ from rooms.views import home
 
 urlpatterns = [
     path("", home, name="home"),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("rooms/", include("rooms.urls")),
     path("rooms/", include("messaging.urls")),

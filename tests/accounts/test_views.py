@@ -95,3 +95,27 @@ def test_password_reset_sends_a_mail(client):
 def test_display_name_falls_back_to_username():
     assert User(username="ada").shown_name == "ada"
     assert User(username="ada", display_name="Ada L.").shown_name == "Ada L."
+
+
+def test_sign_up_can_set_a_display_name(client):
+    client.post(
+        "/accounts/signup/",
+        {
+            "username": "newbie",
+            "display_name": "New Bie",
+            "password1": "a-long-enough-secret",
+            "password2": "a-long-enough-secret",
+        },
+    )
+    assert User.objects.get(username="newbie").display_name == "New Bie"
+
+
+def test_profile_page_changes_my_display_name(auth_client, user):
+    response = auth_client.post("/accounts/profile/", {"display_name": "The Countess"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.display_name == "The Countess"
+
+
+def test_profile_page_requires_sign_in(client, db):
+    assert client.get("/accounts/profile/").status_code == 302
