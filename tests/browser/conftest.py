@@ -1,0 +1,54 @@
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.live_server import REPO_ROOT, LiveServer, RoomOfTwo, room_with_two_members
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless; missing, it skips locally and fails in CI."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium is not installed at {CHROMIUM}")
+        pytest.skip("Chromium is not installed: apt-get install -y chromium (bin/test does this)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """Daphne on SQLite and the in-memory channel layer, for the browsers to talk to."""
+    server = LiveServer(tmp_path_factory.mktemp("browser")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def room(daphne_server) -> Iterator[RoomOfTwo]:
+    room = room_with_two_members(daphne_server)
+    yield room
+    room.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir() -> Path:
+    path = REPO_ROOT / "test-artifacts" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,139 @@
+"""The room page in a real browser: live delivery, composing, and user text kept as text."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from playwright.sync_api import Browser, Dialog, Locator, Page, expect
+
+from tests.live_server import PASSWORD, LiveServer, RoomOfTwo
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@dataclass
+class ChatPage:
+    page: Page
+    dialogs: list[str] = field(default_factory=list)
+
+    def record(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open_room(self, server: LiveServer, slug: str) -> None:
+        self.page.on("dialog", self.record)
+        self.page.goto(f"{server.base_url}/rooms/{slug}/")
+        expect(self.page.locator("#connection-state")).to_have_attribute("data-state", "online")
+
+    def send(self, text: str) -> None:
+        composer = self.page.locator("#composer-input")
+        composer.fill(text)
+        composer.press("Enter")
+
+    def bodies(self, text: str) -> Locator:
+        return self.page.locator("#messages .message-body").filter(has_text=text)
+
+
+def log_in_through_the_form(page: Page, server: LiveServer, username: str) -> None:
+    page.goto(f"{server.base_url}/accounts/login/")
+    page.fill("#id_login", username)
+    page.fill("#id_password", PASSWORD)
+    page.locator("form:has(#id_login) [type=submit]").click()
+    page.wait_for_url(f"{server.base_url}/rooms/")
+
+
+@pytest.fixture
+def chat(
+    browser: Browser, daphne_server: LiveServer, room: RoomOfTwo
+) -> Iterator[tuple[ChatPage, ChatPage]]:
+    """The room open in two browsers: the owner logged in through the form, the member by cookie."""
+    ada_context = browser.new_context(viewport=DESKTOP)
+    grace_context = browser.new_context(viewport=DESKTOP)
+    grace_context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": room.member.cookies["sessionid"],
+                "url": daphne_server.base_url,
+            }
+        ]
+    )
+    ada, grace = ChatPage(ada_context.new_page()), ChatPage(grace_context.new_page())
+    log_in_through_the_form(ada.page, daphne_server, room.owner_name)
+    ada.open_room(daphne_server, room.slug)
+    grace.open_room(daphne_server, room.slug)
+    yield ada, grace
+    ada_context.close()
+    grace_context.close()
+
+
+def test_a_message_sent_with_enter_appears_once_in_both_browsers(chat):
+    """Enter sends; the other member sees it live and the sender sees it exactly once."""
+    ada, grace = chat
+
+    ada.send("Hello from Ada's browser")
+
+    expect(grace.bodies("Hello from Ada's browser")).to_have_count(1)
+    expect(ada.page.locator("#messages li.message[data-id]")).to_have_count(1)
+    expect(ada.bodies("Hello from Ada's browser")).to_have_count(1)
+    expect(ada.page.locator("#composer-input")).to_have_value("")
+
+
+def test_load_older_stays_hidden_when_the_whole_history_is_shown(chat):
+    """A room with a few messages has nothing older to load, so the button is not shown."""
+    ada, grace = chat
+    ada.send("The only message")
+    expect(grace.bodies("The only message")).to_have_count(1)
+
+    grace.page.reload()
+    expect(grace.page.locator("#connection-state")).to_have_attribute("data-state", "online")
+
+    expect(grace.bodies("The only message")).to_have_count(1)
+    for member in (ada, grace):
+        expect(member.page.locator("#load-older")).to_be_hidden()
+
+
+def test_markup_in_a_message_is_shown_as_text_and_never_run(chat, screenshots_dir):
+    """An HTML payload arrives as literal text: no element is created and no script runs."""
+    ada, grace = chat
+    ada.send("Try to break the page")
+    expect(grace.bodies("Try to break the page")).to_have_count(1)
+
+    grace.send(XSS)
+
+    for member in (ada, grace):
+        body = member.page.locator("#messages li.message[data-id] .message-body").last
+        expect(body).to_have_text(XSS)
+        assert body.text_content() == XSS
+        assert member.page.locator("#messages img").count() == 0
+        assert member.dialogs == []
+
+    ada.page.screenshot(path=screenshots_dir / "room-desktop-ada.png")
+    grace.page.screenshot(path=screenshots_dir / "room-desktop-grace.png")
+    grace.page.set_viewport_size(PHONE)
+    grace.page.screenshot(path=screenshots_dir / "room-phone-grace.png")
+
+
+def test_shift_enter_makes_a_new_line_instead_of_sending(chat, room):
+    """Shift+Enter adds a line break to the draft; the message sent later keeps it."""
+    ada, _ = chat
+    composer = ada.page.locator("#composer-input")
+
+    composer.press_sequentially("first line")
+    composer.press("Shift+Enter")
+    composer.press_sequentially("second line")
+
+    expect(composer).to_have_value("first line\nsecond line")
+    expect(ada.page.locator("#messages li.message")).to_have_count(0)
+
+    composer.press("Enter")
+
+    body = ada.page.locator("#messages li.message[data-id] .message-body")
+    expect(body).to_have_count(1)
+    assert body.text_content() == "first line\nsecond line"
+    stored = room.owner.get(f"/rooms/{room.slug}/messages/").json()["messages"]
+    assert [message["body"] for message in stored] == ["first line\nsecond line"]

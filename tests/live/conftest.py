@@ -1,0 +1,82 @@
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+import redis
+from psycopg import sql
+
+from tests.live_server import LiveServer, RoomOfTwo, room_with_two_members
+
+# Throwaway names on the local servers; the database is dropped again at the end.
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+SCALED_DATABASE = "parley_live_test"
+SCALED_DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{SCALED_DATABASE}"
+SCALED_REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture(scope="module")
+def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """Daphne on SQLite and the in-memory channel layer: one process, as in development."""
+    server = LiveServer(tmp_path_factory.mktemp("live")).start()
+    yield server
+    server.stop()
+
+
+def _drop_scaled_database(admin: psycopg.Connection) -> None:
+    admin.execute(
+        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(SCALED_DATABASE))
+    )
+
+
+@pytest.fixture(scope="module")
+def scaled_backends() -> Iterator[None]:
+    """A fresh PostgreSQL database and Redis index; unreachable servers fail the tests."""
+    store = redis.Redis.from_url(SCALED_REDIS_URL)
+    store.flushdb()
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        _drop_scaled_database(admin)
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(SCALED_DATABASE)))
+    yield
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        _drop_scaled_database(admin)
+    store.flushdb()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def daphne_server_scaled(scaled_backends, tmp_path_factory) -> Iterator[LiveServer]:
+    """Daphne on PostgreSQL and the Redis channel layer, as in production."""
+    server = LiveServer(
+        tmp_path_factory.mktemp("scaled"),
+        database_url=SCALED_DATABASE_URL,
+        redis_url=SCALED_REDIS_URL,
+    )
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def daphne_server_scaled_twin(daphne_server_scaled, tmp_path_factory) -> Iterator[LiveServer]:
+    """A second daphne process on the same database and Redis, on its own port."""
+    server = LiveServer(
+        tmp_path_factory.mktemp("scaled-twin"),
+        database_url=SCALED_DATABASE_URL,
+        redis_url=SCALED_REDIS_URL,
+    )
+    # The first server already migrated the shared database.
+    yield server.start(migrate=False)
+    server.stop()
+
+
+@pytest.fixture
+def room_of_two() -> Iterator[Callable[[LiveServer], RoomOfTwo]]:
+    """Makes a room on a given server: one user signs up and creates it, another joins."""
+    rooms: list[RoomOfTwo] = []
+
+    def make(server: LiveServer) -> RoomOfTwo:
+        rooms.append(room_with_two_members(server))
+        return rooms[-1]
+
+    yield make
+    for room in rooms:
+        room.close()
