@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
 
+from accounts.events import user_sockets_close
 from accounts.models import User
+from accounts.services import user_deactivate
 
 
 @admin.register(User)
@@ -12,3 +17,15 @@ class UserAdmin(DjangoUserAdmin):
     )
     list_display = ("username", "display_name", "email", "is_active", "is_staff", "date_joined")
     search_fields = ("username", "display_name", "email")
+    actions = ["deactivate"]
+
+    @admin.action(description="Deactivate selected users (closes their open sockets)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            user_deactivate(user=user)
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Unticking "active" must reach the sockets the user already has open.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_sockets_close(user_id=obj.pk)

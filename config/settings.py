@@ -150,6 +150,18 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # ---------------------------------------------------------------------------
+# Chat limits
+# ---------------------------------------------------------------------------
+
+# Per user and room: bursts of PARLEY_MESSAGE_BURST, then PARLEY_MESSAGE_RATE per second.
+PARLEY_MESSAGE_BURST = int(os.environ.get("PARLEY_MESSAGE_BURST", "10"))
+PARLEY_MESSAGE_RATE = float(os.environ.get("PARLEY_MESSAGE_RATE", "2"))
+# Consecutive rate-limited frames after which the socket is closed with 4429.
+PARLEY_RATE_LIMIT_STRIKES = int(os.environ.get("PARLEY_RATE_LIMIT_STRIKES", "20"))
+PARLEY_MAX_SOCKETS_PER_USER = int(os.environ.get("PARLEY_MAX_SOCKETS_PER_USER", "10"))
+PARLEY_MAX_FRAME_BYTES = 64 * 1024
+
+# ---------------------------------------------------------------------------
 # Authentication (django-allauth)
 # ---------------------------------------------------------------------------
 

@@ -1,21 +1,36 @@
 """The websocket side of a room. Thin: rules live in services and selectors."""
 
+import logging
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
+from accounts.events import session_group_name, user_group_name
 from messaging import protocol
-from messaging.selectors import message_list, message_payload
+from messaging.selectors import message_list, message_new_frame_text, message_payload
 from messaging.services import MessageRejected, message_create
+from messaging.throttle import socket_slot_acquire, socket_slot_release
 from rooms.events import room_group_name
 from rooms.models import Room
 from rooms.selectors import NotAMember, room_get_for_member
 
+logger = logging.getLogger(__name__)
+
 room_get_for_member_async = database_sync_to_async(room_get_for_member)
-message_create_async = database_sync_to_async(message_create)
+socket_slot_acquire_async = database_sync_to_async(socket_slot_acquire)
+socket_slot_release_async = database_sync_to_async(socket_slot_release)
+
+
+@database_sync_to_async
+def message_send(**kwargs: Any) -> tuple[str, bool]:
+    """Store a message; return its ``message.new`` frame text and whether it is new."""
+    message, created = message_create(**kwargs)
+    return message_new_frame_text(message), created
 
 
 @database_sync_to_async
@@ -44,83 +59,144 @@ def after_from_query(query_string: bytes) -> int | None:
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
     room: Room | None = None
+    groups_joined: tuple[str, ...] = ()
+    holds_socket_slot = False
+    rate_limit_strikes = 0
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
         slug = self.scope["url_route"]["kwargs"]["slug"]
+        try:
+            after, after_error = after_from_query(self.scope.get("query_string", b"")), None
+        except ValueError:
+            after, after_error = (
+                None,
+                protocol.error_frame(
+                    code=protocol.ErrorCode.INVALID,
+                    detail=_("after must be a message id; sending the latest messages instead."),
+                ),
+            )
         # Close codes only reach the client after the handshake, hence accept first.
+        await self.accept()
         if not self.user.is_authenticated:
-            await self.accept()
             await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
             return
         try:
             room = await room_get_for_member_async(slug=slug, user=self.user)
+            if not await socket_slot_acquire_async(user_id=self.user.pk):
+                await self.close(code=protocol.CLOSE_TOO_MANY)
+                return
+            self.holds_socket_slot = True
+            # Join before reading history: a message committed in between then
+            # arrives twice (clients deduplicate by id) rather than not at all.
+            await self.groups_join(room)
+            history = await history_frame(room=room, after=after)
         except Room.DoesNotExist:
-            await self.accept()
             await self.close(code=protocol.CLOSE_NO_SUCH_ROOM)
             return
         except NotAMember:
-            await self.accept()
             await self.close(code=protocol.CLOSE_NOT_A_MEMBER)
             return
-
+        except Exception:
+            # Database or channel layer down: say "try again later", do not crash.
+            logger.exception("Could not open a socket to room %s", slug)
+            await self.close(code=protocol.CLOSE_TRY_AGAIN_LATER)
+            return
         self.room = room
-        # Join the group before reading history: a message committed in between
-        # then arrives twice (clients deduplicate by id) rather than not at all.
-        await self.channel_layer.group_add(room_group_name(room), self.channel_name)
-        await self.accept()
+        if after_error is not None:
+            await self.send_json(after_error)
+        await self.send_json(history)
 
-        try:
-            after = after_from_query(self.scope.get("query_string", b""))
-        except ValueError:
-            after = None
-            await self.send_json(
-                protocol.error_frame(
-                    code=protocol.ErrorCode.INVALID,
-                    detail=_("after must be a message id; sending the latest messages instead."),
-                )
-            )
-        await self.send_json(await history_frame(room=room, after=after))
+    async def groups_join(self, room: Room) -> None:
+        groups = [room_group_name(room), user_group_name(self.user.pk)]
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            groups.append(session_group_name(session_key))
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined += (group,)
 
     async def disconnect(self, code: int) -> None:
-        if self.room is not None:
-            await self.channel_layer.group_discard(room_group_name(self.room), self.channel_name)
+        for group in self.groups_joined:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the layer is down; its group entries expire by themselves
+                logger.warning("Could not leave group %s", group)
+        if self.holds_socket_slot:
+            self.holds_socket_slot = False
+            try:
+                await socket_slot_release_async(user_id=self.user.pk)
+            except Exception:
+                logger.warning("Could not release a socket slot of user %s", self.user.pk)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.room is None:
+            return
         try:
-            frame = protocol.frame_parse(text_data=text_data, bytes_data=bytes_data)
+            frame = protocol.frame_parse(
+                text_data=text_data,
+                bytes_data=bytes_data,
+                max_bytes=settings.PARLEY_MAX_FRAME_BYTES,
+            )
         except protocol.ProtocolError as error:
             await self.send_json(error.as_frame())
             return
+        client_id = frame.client_id or None
         try:
-            message, created = await message_create_async(
-                room=self.room, author=self.user, body=frame.body, client_id=frame.client_id
+            text, _created = await message_send(
+                room=self.room,
+                author=self.user,
+                body=frame.body,
+                client_id=frame.client_id,
+                sender_channel=self.channel_name,
             )
         except (NotAMember, Room.DoesNotExist):
-            await self.send_json(
-                protocol.error_frame(
-                    code=protocol.ErrorCode.FORBIDDEN,
-                    detail=_("You are no longer a member of this room."),
-                    client_id=frame.client_id or None,
-                )
+            await self.send_error(
+                protocol.ErrorCode.FORBIDDEN,
+                _("You are no longer a member of this room."),
+                client_id,
             )
             return
         except MessageRejected as rejected:
-            await self.send_json(
-                protocol.error_frame(
-                    code=rejected.code, detail=rejected.detail, client_id=frame.client_id or None
-                )
+            await self.message_rejected(rejected, client_id)
+            return
+        except DatabaseError:
+            logger.exception("Could not store a message in room %s", self.room.slug)
+            await self.send_error(
+                protocol.ErrorCode.UNAVAILABLE,
+                _("The message could not be stored right now; it will be sent again."),
+                client_id,
             )
             return
-        if not created:
-            # A resend of a stored message: acknowledge it to the sender alone.
-            await self.send_json({"type": "message.new", "message": message_payload(message)})
+        self.rate_limit_strikes = 0
+        # The sender's acknowledgement: sent once the message is committed, and
+        # for a resend too, so it never depends on the broadcast arriving.
+        await self.send(text_data=text)
+
+    async def message_rejected(self, rejected: MessageRejected, client_id: str | None) -> None:
+        extra = {}
+        if rejected.code == protocol.ErrorCode.RATE_LIMITED:
+            extra["retry_after"] = rejected.retry_after
+            self.rate_limit_strikes += 1
+            if self.rate_limit_strikes > settings.PARLEY_RATE_LIMIT_STRIKES:
+                await self.close(code=protocol.CLOSE_TOO_MANY)
+                return
+        await self.send_error(rejected.code, rejected.detail, client_id, **extra)
+
+    async def send_error(self, code: str, detail: str, client_id: str | None, **extra: Any) -> None:
+        await self.send_json(
+            protocol.error_frame(code=code, detail=detail, client_id=client_id, **extra)
+        )
 
     # Group events: one handler each, and they only send.
 
     async def message_new(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "message.new", "message": event["message"]})
+        if event.get("sender_channel") != self.channel_name:
+            await self.send(text_data=event["text"])
 
     async def membership_revoked(self, event: dict[str, Any]) -> None:
         if event["user_id"] == self.user.pk:
             await self.close(code=protocol.CLOSE_NOT_A_MEMBER)
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        await self.close(code=protocol.CLOSE_UNAUTHENTICATED)

@@ -17,6 +17,8 @@ from messaging.models import CLIENT_ID_MAX_LENGTH
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_A_MEMBER = 4403
 CLOSE_NO_SUCH_ROOM = 4404
+CLOSE_TOO_MANY = 4429  # too many open sockets, or sustained flooding
+CLOSE_TRY_AGAIN_LATER = 1013  # the database or channel layer is unavailable
 
 HISTORY_LIMIT = 50
 CATCH_UP_LIMIT = 500
@@ -27,6 +29,9 @@ class ErrorCode(StrEnum):
     EMPTY = "empty"
     TOO_LONG = "too_long"
     FORBIDDEN = "forbidden"
+    TOO_LARGE = "too_large"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
 
 
 class ProtocolError(Exception):
@@ -48,8 +53,10 @@ class SendMessage:
     client_id: str
 
 
-def error_frame(*, code: str, detail: str, client_id: str | None = None) -> dict[str, Any]:
-    return {"type": "error", "code": str(code), "detail": detail, "client_id": client_id}
+def error_frame(
+    *, code: str, detail: str, client_id: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {"type": "error", "code": str(code), "detail": detail, "client_id": client_id, **extra}
 
 
 def _is_storable_text(value: str) -> bool:
@@ -64,10 +71,19 @@ def _is_storable_text(value: str) -> bool:
     return True
 
 
-def frame_parse(*, text_data: str | None, bytes_data: bytes | None) -> SendMessage:
+def frame_parse(*, text_data: str | None, bytes_data: bytes | None, max_bytes: int) -> SendMessage:
     """Validate one incoming frame; raise ``ProtocolError`` with a readable reason."""
     if text_data is None:
         raise ProtocolError(ErrorCode.INVALID, _("Frames must be JSON text, not binary."))
+    # Refused before parsing: a huge frame costs no JSON decoding. A character
+    # is at most 4 bytes, so only long frames pay for measuring their bytes.
+    if len(text_data) * 4 > max_bytes and (
+        len(text_data.encode("utf-8", "surrogatepass")) > max_bytes
+    ):
+        raise ProtocolError(
+            ErrorCode.TOO_LARGE,
+            _("Frames can be at most %(n)d bytes.") % {"n": max_bytes},
+        )
     try:
         data = json.loads(text_data)
     except (ValueError, RecursionError):

@@ -1,5 +1,6 @@
 """Reads about messages."""
 
+import json
 from typing import Any
 
 from accounts.models import User
@@ -25,6 +26,11 @@ def message_payload(message: Message) -> dict[str, Any]:
         "created_at": created_at,
         "client_id": message.client_id or None,
     }
+
+
+def message_new_frame_text(message: Message) -> str:
+    """The ``message.new`` frame for ``message``, encoded as the text sent on the wire."""
+    return json.dumps({"type": "message.new", "message": message_payload(message)})
 
 
 def message_list(

@@ -29,7 +29,12 @@ def room_get_for_member(*, slug: str, user: User) -> Room:
     ask this, so "who may see a room" is answered in one place.
     """
     room = room_get(slug=slug)
-    if not user.is_authenticated or not Membership.objects.filter(room=room, user=user).exists():
+    # is_active is read from the database, not the (possibly stale) user object,
+    # so an account deactivated while its socket is open can no longer post.
+    if (
+        not user.is_authenticated
+        or not Membership.objects.filter(room=room, user=user, user__is_active=True).exists()
+    ):
         raise NotAMember(slug)
     return room
 

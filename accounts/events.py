@@ -1,0 +1,42 @@
+"""Closing a user's open sockets when their session ends.
+
+Sockets authenticate once, at the handshake, so ending a session must reach
+the sockets it opened: each socket joins a group for its user and one for its
+session, and these functions tell those groups to close.
+"""
+
+import hashlib
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+SOCKETS_CLOSE_EVENT = {"type": "session.ended"}
+
+
+def user_group_name(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+def session_group_name(session_key: str) -> str:
+    # Session keys are secrets: never put them in a group name (Redis keys) as they are.
+    return "session-" + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def _group_close_on_commit(group: str) -> None:
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, SOCKETS_CLOSE_EVENT)
+
+    transaction.on_commit(send, robust=True)
+
+
+def user_sockets_close(*, user_id: int) -> None:
+    """Close every open socket of the user (password changed, account deactivated)."""
+    _group_close_on_commit(user_group_name(user_id))
+
+
+def session_sockets_close(*, session_key: str) -> None:
+    """Close the sockets that one session opened (that session logged out)."""
+    _group_close_on_commit(session_group_name(session_key))
