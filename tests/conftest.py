@@ -22,6 +22,16 @@ def _in_memory_channel_layer(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle state (rate limits, socket counts, allauth's) never leaks between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user; tests care about behaviour, not strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,13 +5,17 @@
 const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_NOT_A_MEMBER = 4403;
 const CLOSE_NO_SUCH_ROOM = 4404;
+const CLOSE_TOO_MANY = 4429;
 const FINAL_CLOSES = {
   [CLOSE_UNAUTHENTICATED]: "You are signed out. Log in again to keep chatting.",
   [CLOSE_NOT_A_MEMBER]: "You are no longer a member of this room.",
   [CLOSE_NO_SUCH_ROOM]: "This room no longer exists.",
 };
+// Errors after which the same message may go through later: it stays in the outbox.
+const RETRYABLE_ERRORS = new Set(["unavailable", "rate_limited"]);
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
+const TOO_MANY_DELAY_MS = 30000;
 const NEAR_BOTTOM_PX = 80;
 
 const root = document.getElementById("chat");
@@ -30,13 +34,18 @@ const composer = document.getElementById("composer");
 const input = document.getElementById("composer-input");
 
 const shown = new Map(); // message id -> <li>
-const outbox = new Map(); // client_id -> {body, element}
+// Messages not yet acknowledged (stored) by the server: client_id -> {body, element}.
+// Kept in localStorage too, so a reload or a crash of the tab loses nothing.
+const outbox = new Map();
+const outboxKey = `parley:outbox:${me}:${slug}`;
 let lastId = null; // highest id seen: where a reconnect catches up from
 let oldestId = null;
 let socket = null;
 let attempts = 0;
 let reconnectTimer = null;
 let stopped = false;
+let signedOutOnce = false; // a 4401 is final only if a fresh handshake gets it again
+let retryTimer = null;
 
 // ---------------------------------------------------------------------------
 // Rendering
@@ -104,6 +113,7 @@ function showMessage(message) {
   if (pending) {
     pending.element.remove();
     outbox.delete(message.client_id);
+    outboxSave();
   }
   const item = messageElement(message);
   insertInOrder(item, message.id);
@@ -131,6 +141,62 @@ function setState(state, label) {
 function showNotice(text) {
   notice.textContent = text;
   notice.hidden = !text;
+}
+
+// ---------------------------------------------------------------------------
+// The outbox
+// ---------------------------------------------------------------------------
+
+function outboxSave() {
+  const entries = [...outbox].map(([clientId, entry]) => ({ client_id: clientId, body: entry.body }));
+  try {
+    if (entries.length) localStorage.setItem(outboxKey, JSON.stringify(entries));
+    else localStorage.removeItem(outboxKey);
+  } catch {
+    // Storage full or disabled: the in-memory outbox still resends while the tab lives.
+  }
+}
+
+function outboxAdd(clientId, body) {
+  const element = messageElement(
+    { author: { username: me, display_name: "" }, body, client_id: clientId },
+    { pending: true },
+  );
+  element.querySelector(".message-author").textContent = "You";
+  list.append(element);
+  outbox.set(clientId, { body, element });
+  outboxSave();
+  emptyNote.hidden = true;
+}
+
+function outboxRestore() {
+  let entries = [];
+  try {
+    entries = JSON.parse(localStorage.getItem(outboxKey) || "[]");
+  } catch {
+    entries = [];
+  }
+  for (const entry of entries) {
+    if (typeof entry.client_id === "string" && typeof entry.body === "string") {
+      outboxAdd(entry.client_id, entry.body);
+    }
+  }
+}
+
+function sendFrame(clientId, body) {
+  socket.send(JSON.stringify({ type: "message.send", body, client_id: clientId }));
+}
+
+function flushOutbox() {
+  clearTimeout(retryTimer);
+  if (!socket || socket.readyState !== WebSocket.OPEN) return;
+  // Resending is safe: the server stores a client_id once per author and room.
+  for (const [clientId, entry] of outbox) sendFrame(clientId, entry.body);
+}
+
+function retryOutboxIn(ms) {
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(flushOutbox, ms);
 }
 
 // ---------------------------------------------------------------------------
@@ -184,14 +250,6 @@ function socketUrl() {
   return url.toString();
 }
 
-function flushOutbox() {
-  if (!socket || socket.readyState !== WebSocket.OPEN) return;
-  for (const [clientId, entry] of outbox) {
-    // Resending is safe: the server stores a client_id once per author and room.
-    socket.send(JSON.stringify({ type: "message.send", body: entry.body, client_id: clientId }));
-  }
-}
-
 function connect() {
   clearTimeout(reconnectTimer);
   setState(attempts ? "reconnecting" : "connecting", attempts ? "Reconnecting…" : "Connecting…");
@@ -201,7 +259,6 @@ function connect() {
   ws.addEventListener("open", () => {
     attempts = 0;
     setState("online", "Connected");
-    showNotice("");
   });
 
   ws.addEventListener("message", (event) => {
@@ -217,6 +274,19 @@ function connect() {
   ws.addEventListener("close", (event) => {
     if (socket !== ws) return;
     socket = null;
+    if (event.code === CLOSE_UNAUTHENTICATED && !signedOutOnce) {
+      // A password change closes every socket of the user, but this tab's
+      // session may still be valid: try once more before giving up.
+      signedOutOnce = true;
+      scheduleReconnect();
+      return;
+    }
+    if (event.code === CLOSE_TOO_MANY) {
+      showNotice("Too many open connections or messages. Close some tabs; retrying in 30 s.");
+      setState("reconnecting", "Paused…");
+      reconnectTimer = setTimeout(connect, TOO_MANY_DELAY_MS);
+      return;
+    }
     if (event.code in FINAL_CLOSES) {
       stopped = true;
       setState("offline", "Disconnected");
@@ -241,6 +311,8 @@ function scheduleReconnect() {
 function handleFrame(frame) {
   switch (frame.type) {
     case "history": {
+      signedOutOnce = false;
+      showNotice("");
       const catchingUp = lastId !== null;
       showMessages(frame.messages, { follow: !catchingUp });
       if (!catchingUp) loadOlder.hidden = !frame.has_more;
@@ -255,9 +327,15 @@ function handleFrame(frame) {
     case "error": {
       showNotice(frame.detail);
       const entry = frame.client_id ? outbox.get(frame.client_id) : null;
-      if (entry && frame.code !== "unavailable") {
+      if (!entry) break;
+      if (RETRYABLE_ERRORS.has(frame.code)) {
+        const seconds = frame.code === "rate_limited" ? Number(frame.retry_after) || 1 : 3;
+        entry.element.querySelector(".message-status").textContent = "retrying…";
+        retryOutboxIn(seconds * 1000);
+      } else {
         // Refused for good: take it out of the outbox and say so beside it.
         outbox.delete(frame.client_id);
+        outboxSave();
         entry.element.classList.replace("is-pending", "is-failed");
         entry.element.querySelector(".message-status").textContent = "not sent";
       }
@@ -281,20 +359,11 @@ function send() {
   const body = input.value.trim();
   if (!body) return;
   const clientId = newClientId();
-  const element = messageElement(
-    { author: { username: me, display_name: "" }, body, client_id: clientId },
-    { pending: true },
-  );
-  element.querySelector(".message-author").textContent = "You";
-  list.append(element);
-  outbox.set(clientId, { body, element });
-  emptyNote.hidden = true;
+  outboxAdd(clientId, body);
   input.value = "";
   autosize();
   scrollToBottom();
-  if (socket && socket.readyState === WebSocket.OPEN) {
-    socket.send(JSON.stringify({ type: "message.send", body, client_id: clientId }));
-  }
+  if (socket && socket.readyState === WebSocket.OPEN) sendFrame(clientId, body);
 }
 
 function autosize() {
@@ -328,5 +397,6 @@ window.addEventListener("online", () => {
   }
 });
 
+outboxRestore();
 connect();
 input.focus();

@@ -137,3 +137,39 @@ def test_shift_enter_makes_a_new_line_instead_of_sending(chat, room):
     assert body.text_content() == "first line\nsecond line"
     stored = room.owner.get(f"/rooms/{room.slug}/messages/").json()["messages"]
     assert [message["body"] for message in stored] == ["first line\nsecond line"]
+
+
+def test_a_message_left_in_the_outbox_is_sent_when_the_page_opens_again(
+    browser, daphne_server, room
+):
+    """An unacknowledged message survives in localStorage and is delivered, once, on return."""
+    key = f"parley:outbox:{room.member_name}:{room.slug}"
+    context = browser.new_context(viewport=DESKTOP)
+    context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": room.member.cookies["sessionid"],
+                "url": daphne_server.base_url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.goto(f"{daphne_server.base_url}/rooms/")
+    page.evaluate(
+        "([key, entries]) => localStorage.setItem(key, JSON.stringify(entries))",
+        [key, [{"client_id": "left-behind-1", "body": "Written before the tab crashed"}]],
+    )
+
+    page.goto(f"{daphne_server.base_url}/rooms/{room.slug}/")
+
+    sent = page.locator("#messages li.message[data-id] .message-body")
+    expect(sent.filter(has_text="Written before the tab crashed")).to_have_count(1)
+    expect(page.locator("#messages .is-pending")).to_have_count(0)
+    assert page.evaluate("(key) => localStorage.getItem(key)", key) is None
+    page.reload()
+    expect(page.locator("#connection-state")).to_have_attribute("data-state", "online")
+    expect(sent.filter(has_text="Written before the tab crashed")).to_have_count(1)
+    stored = room.owner.get(f"/rooms/{room.slug}/messages/").json()["messages"]
+    assert [m["client_id"] for m in stored] == ["left-behind-1"]
+    context.close()

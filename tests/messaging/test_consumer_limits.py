@@ -1,0 +1,180 @@
+"""Rate limits, the socket cap, frame sizes and session end, over the whole ASGI stack."""
+
+import pytest
+from channels.db import database_sync_to_async
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from messaging.models import Message
+from tests.factories import PASSWORD
+from tests.messaging.conftest import ORIGIN
+from tests.messaging.test_consumers import close_code, joined, send
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def tight_limits(settings):
+    settings.PARLEY_MESSAGE_BURST = 3
+    settings.PARLEY_MESSAGE_RATE = 0.5
+    settings.PARLEY_RATE_LIMIT_STRIKES = 2
+    settings.PARLEY_MAX_SOCKETS_PER_USER = 2
+
+
+async def test_a_burst_past_the_bucket_gets_rate_limited_with_retry_after(
+    tight_limits, open_socket, member
+):
+    communicator = await open_socket(member.user)
+    await joined(communicator)
+    for n in range(3):
+        await send(communicator, f"message {n}", client_id=f"ok-{n}")
+        assert (await communicator.receive_json_from())["type"] == "message.new"
+
+    await send(communicator, "one too many", client_id="over")
+    error = await communicator.receive_json_from()
+
+    assert (error["code"], error["client_id"]) == ("rate_limited", "over")
+    assert 0 < error["retry_after"] <= 2
+    assert await database_sync_to_async(Message.objects.count)() == 3
+
+
+async def test_resending_an_acknowledged_message_is_not_rate_limited(
+    tight_limits, open_socket, member
+):
+    communicator = await open_socket(member.user)
+    await joined(communicator)
+    for n in range(3):
+        await send(communicator, f"message {n}", client_id=f"ok-{n}")
+        await communicator.receive_json_from()
+
+    await send(communicator, "message 0", client_id="ok-0")
+
+    ack = await communicator.receive_json_from()
+    assert (ack["type"], ack["message"]["client_id"]) == ("message.new", "ok-0")
+
+
+async def test_the_rate_limit_is_per_room_and_user(tight_limits, open_socket, member, other_member):
+    mine = await open_socket(member.user)
+    theirs = await open_socket(other_member.user)
+    await joined(mine)
+    await joined(theirs)
+    for n in range(3):
+        await send(mine, f"m{n}", client_id=f"m{n}")
+        await mine.receive_json_from()
+        await theirs.receive_json_from()
+
+    await send(theirs, "my own bucket", client_id="t0")
+
+    assert (await theirs.receive_json_from())["type"] == "message.new"
+
+
+async def test_sustained_flooding_closes_the_socket_with_4429(tight_limits, open_socket, member):
+    communicator = await open_socket(member.user)
+    await joined(communicator)
+    for n in range(3):
+        await send(communicator, f"m{n}", client_id=f"m{n}")
+        await communicator.receive_json_from()
+
+    for n in range(2):
+        await send(communicator, "flood", client_id=f"f{n}")
+        assert (await communicator.receive_json_from())["code"] == "rate_limited"
+    await send(communicator, "flood", client_id="f-last")
+
+    assert await close_code(communicator) == 4429
+
+
+async def test_a_user_may_hold_only_so_many_sockets(tight_limits, open_socket, member):
+    first = await open_socket(member.user)
+    second = await open_socket(member.user)
+    await joined(first)
+    await joined(second)
+
+    third = await open_socket(member.user)
+    await third.connect()
+    assert await close_code(third) == 4429
+
+    await first.disconnect()
+    fourth = await open_socket(member.user)
+    await joined(fourth)
+
+
+# --- Session end -----------------------------------------------------------------
+
+
+def logged_in_client(user: User) -> tuple[Client, bytes]:
+    client = Client()
+    client.force_login(user)
+    return client, f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def socket_for_session(cookie: bytes, slug: str = "lobby"):
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/rooms/{slug}/",
+        headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1"), (b"cookie", cookie)],
+    )
+    await joined(communicator)
+    return communicator
+
+
+async def test_logging_out_closes_that_sessions_sockets_with_4401(member):
+    browser, cookie = await database_sync_to_async(logged_in_client)(member.user)
+    phone, phone_cookie = await database_sync_to_async(logged_in_client)(member.user)
+    on_browser = await socket_for_session(cookie)
+    on_phone = await socket_for_session(phone_cookie)
+
+    await database_sync_to_async(browser.post)(reverse("account_logout"))
+
+    assert await close_code(on_browser) == 4401
+    assert await on_phone.receive_nothing()
+    await on_phone.disconnect()
+
+
+async def test_changing_the_password_closes_the_users_sockets_with_4401(member):
+    browser, cookie = await database_sync_to_async(logged_in_client)(member.user)
+    socket = await socket_for_session(cookie)
+
+    response = await database_sync_to_async(browser.post)(
+        reverse("account_change_password"),
+        {
+            "oldpassword": PASSWORD,
+            "password1": "a-new-long-secret",
+            "password2": "a-new-long-secret",
+        },
+    )
+
+    assert response.status_code == 302
+    assert await close_code(socket) == 4401
+
+
+async def test_deactivating_an_account_in_the_admin_closes_its_sockets(member, admin_user):
+    _, cookie = await database_sync_to_async(logged_in_client)(member.user)
+    socket = await socket_for_session(cookie)
+    admin, _ = await database_sync_to_async(logged_in_client)(admin_user)
+
+    response = await database_sync_to_async(admin.post)(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "deactivate", "_selected_action": [member.user.pk]},
+    )
+
+    assert response.status_code == 302
+    assert await close_code(socket) == 4401
+    assert not (await database_sync_to_async(User.objects.get)(pk=member.user.pk)).is_active
+
+
+async def test_a_deactivated_account_cannot_post_even_if_its_socket_stayed_open(
+    open_socket, member
+):
+    communicator = await open_socket(member.user)
+    await joined(communicator)
+    # Deactivated behind the consumer's back: no close event reaches the socket.
+    await database_sync_to_async(User.objects.filter(pk=member.user.pk).update)(is_active=False)
+
+    await send(communicator, "still here?", client_id="x")
+
+    assert (await communicator.receive_json_from())["code"] == "forbidden"
