@@ -124,7 +124,7 @@ async def socket_for_session(cookie: bytes, slug: str = "lobby"):
 
 async def test_logging_out_closes_that_sessions_sockets_with_4401(member):
     browser, cookie = await database_sync_to_async(logged_in_client)(member.user)
-    phone, phone_cookie = await database_sync_to_async(logged_in_client)(member.user)
+    _phone, phone_cookie = await database_sync_to_async(logged_in_client)(member.user)
     on_browser = await socket_for_session(cookie)
     on_phone = await socket_for_session(phone_cookie)
 
