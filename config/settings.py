@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "accounts",
     "rooms",
     "messaging",
+    "audit",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,16 @@ class Message(models.Model):
     # Chosen by the sending client so that a resend is recognised, not stored twice.
     client_id = models.CharField(_("client id"), max_length=CLIENT_ID_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    # Deletion is soft: the row stays for the audit trail, its body is never served again.
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -34,3 +44,7 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} in {self.room}: {self.body[:40]}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

@@ -1,7 +1,9 @@
 """The websocket protocol of a room: frames in, frames out, close and error codes.
 
-Client → server: ``{"type": "message.send", "body": str, "client_id": str}``.
-Server → client: ``history``, ``message.new`` and ``error`` frames (see README).
+Client → server: ``message.send`` ``{body, client_id}``, ``message.edit`` ``{id, body}``,
+``message.delete`` ``{id, reason?}``.
+Server → client: ``history``, ``message.new``, ``message.edited``, ``message.deleted``,
+``room.updated``, ``member.updated``, ``removed`` and ``error`` frames (see README).
 """
 
 import json
@@ -32,6 +34,11 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
+    NOT_FOUND = "not_found"
+    MUTED = "muted"
+    LOCKED = "locked"
+    SLOW_MODE = "slow_mode"
+    ARCHIVED = "archived"
 
 
 class ProtocolError(Exception):
@@ -53,6 +60,23 @@ class SendMessage:
     client_id: str
 
 
+@dataclass(frozen=True)
+class EditMessage:
+    id: int
+    body: str
+
+
+@dataclass(frozen=True)
+class DeleteMessage:
+    id: int
+    reason: str
+
+
+Frame = SendMessage | EditMessage | DeleteMessage
+FRAME_TYPES = ("message.send", "message.edit", "message.delete")
+REASON_MAX_LENGTH = 500
+
+
 def error_frame(
     *, code: str, detail: str, client_id: str | None = None, **extra: Any
 ) -> dict[str, Any]:
@@ -71,7 +95,7 @@ def _is_storable_text(value: str) -> bool:
     return True
 
 
-def frame_parse(*, text_data: str | None, bytes_data: bytes | None, max_bytes: int) -> SendMessage:
+def frame_parse(*, text_data: str | None, bytes_data: bytes | None, max_bytes: int) -> Frame:
     """Validate one incoming frame; raise ``ProtocolError`` with a readable reason."""
     if text_data is None:
         raise ProtocolError(ErrorCode.INVALID, _("Frames must be JSON text, not binary."))
@@ -93,10 +117,43 @@ def frame_parse(*, text_data: str | None, bytes_data: bytes | None, max_bytes: i
 
     client_id = data.get("client_id")
     echo_id = client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
-    if data.get("type") != "message.send":
+    frame_type = data.get("type")
+    if frame_type not in FRAME_TYPES:
         raise ProtocolError(
-            ErrorCode.INVALID, _("Unknown frame type; expected “message.send”."), echo_id
+            ErrorCode.INVALID,
+            _("Unknown frame type; expected one of %(types)s.") % {"types": ", ".join(FRAME_TYPES)},
+            echo_id,
         )
+    if frame_type == "message.send":
+        return _send_parse(data, client_id, echo_id)
+    message_id = data.get("id")
+    # bool is an int in Python; an id is not.
+    if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 1:
+        raise ProtocolError(ErrorCode.INVALID, _("id must be a message id."), echo_id)
+    if frame_type == "message.edit":
+        return EditMessage(id=message_id, body=_text_field(data, "body", echo_id))
+    reason = data.get("reason", "")
+    if reason is None:
+        reason = ""
+    if not isinstance(reason, str) or not _is_storable_text(reason):
+        raise ProtocolError(ErrorCode.INVALID, _("reason must be a string."), echo_id)
+    return DeleteMessage(id=message_id, reason=reason[:REASON_MAX_LENGTH])
+
+
+def _text_field(data: dict[str, Any], name: str, echo_id: str | None) -> str:
+    value = data.get(name)
+    if not isinstance(value, str):
+        raise ProtocolError(ErrorCode.INVALID, _("%(f)s must be a string.") % {"f": name}, echo_id)
+    if not _is_storable_text(value):
+        raise ProtocolError(
+            ErrorCode.INVALID,
+            _("%(f)s contains characters that cannot be stored.") % {"f": name},
+            echo_id,
+        )
+    return value
+
+
+def _send_parse(data: dict[str, Any], client_id: object, echo_id: str | None) -> SendMessage:
     if client_id is None:
         client_id = ""
     if not isinstance(client_id, str) or not _is_storable_text(client_id):
@@ -106,11 +163,4 @@ def frame_parse(*, text_data: str | None, bytes_data: bytes | None, max_bytes: i
             ErrorCode.INVALID,
             _("client_id must be at most %(n)d characters.") % {"n": CLIENT_ID_MAX_LENGTH},
         )
-    body = data.get("body")
-    if not isinstance(body, str):
-        raise ProtocolError(ErrorCode.INVALID, _("body must be a string."), echo_id)
-    if not _is_storable_text(body):
-        raise ProtocolError(
-            ErrorCode.INVALID, _("body contains characters that cannot be stored."), echo_id
-        )
-    return SendMessage(body=body, client_id=client_id)
+    return SendMessage(body=_text_field(data, "body", echo_id), client_id=client_id)

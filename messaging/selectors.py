@@ -1,6 +1,7 @@
 """Reads about messages."""
 
 import json
+from datetime import datetime
 from typing import Any
 
 from accounts.models import User
@@ -14,7 +15,6 @@ def message_payload(message: Message) -> dict[str, Any]:
     ``channels_redis`` encodes events with msgpack, so a datetime that the
     in-memory layer would pass through must already be a string here.
     """
-    created_at = message.created_at.isoformat().replace("+00:00", "Z")
     return {
         "id": message.pk,
         "room": message.room.slug,
@@ -23,9 +23,14 @@ def message_payload(message: Message) -> dict[str, Any]:
             "display_name": message.author.shown_name,
         },
         "body": message.body,
-        "created_at": created_at,
+        "created_at": iso_utc(message.created_at),
+        "edited_at": iso_utc(message.edited_at),
         "client_id": message.client_id or None,
     }
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def message_new_frame_text(message: Message) -> str:
@@ -41,7 +46,10 @@ def message_list(
     With ``after`` the messages right after that id (catching up); otherwise
     the latest ones, or the latest ones before ``before`` (scrolling back).
     """
-    messages = Message.objects.filter(room=room).select_related("author", "room")
+    # Deleted messages keep their place in the id order but are never served.
+    messages = Message.objects.filter(room=room, deleted_at__isnull=True).select_related(
+        "author", "room"
+    )
     if after is not None:
         page = list(messages.filter(id__gt=after).order_by("id")[: limit + 1])
         return page[:limit], len(page) > limit
@@ -57,3 +65,19 @@ def message_get_by_client_id(*, room: Room, author: User, client_id: str) -> Mes
         .filter(room=room, author=author, client_id=client_id)
         .first()
     )
+
+
+def message_changes_since(
+    *, room: Room, up_to: int, since: datetime
+) -> tuple[list[Message], list[int]]:
+    """Messages up to id ``up_to`` edited, and ids deleted, after ``since``.
+
+    A reconnecting client already has those messages; catching up by id alone
+    would miss what happened to them while it was away.
+    """
+    older = Message.objects.filter(room=room, id__lte=up_to)
+    deleted = list(older.filter(deleted_at__gt=since).values_list("id", flat=True))
+    edited = list(
+        older.filter(edited_at__gt=since, deleted_at__isnull=True).select_related("author", "room")
+    )
+    return edited, deleted

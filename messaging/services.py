@@ -1,25 +1,41 @@
 """Writes about messages."""
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.models import AuditLogEntry
+from audit.services import audit_record
 from messaging.models import BODY_MAX_LENGTH, Message
-from messaging.selectors import message_get_by_client_id, message_new_frame_text
+from messaging.selectors import message_get_by_client_id, message_new_frame_text, message_payload
 from messaging.throttle import message_token_take
 from rooms.events import room_event_send_on_commit
-from rooms.models import Room
-from rooms.selectors import room_get_for_member
+from rooms.models import Membership, Room
+from rooms.permissions import RANK, Action, PermissionDenied, check
+from rooms.selectors import room_actor_get
 
 
 class MessageRejected(Exception):
     """A message that breaks a rule of the room; ``code`` names the rule."""
 
-    def __init__(self, code: str, detail: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, code: str, detail: str, retry_after: float | None = None, **extra: object
+    ) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.retry_after = retry_after
+        self.extra = extra
+
+    @classmethod
+    def from_denial(cls, denied: PermissionDenied) -> "MessageRejected":
+        extra = {}
+        if denied.denial.until is not None:
+            extra["until"] = denied.denial.until.isoformat().replace("+00:00", "Z")
+        return cls(denied.code, denied.detail, **extra)
 
 
 def message_body_clean(body: str) -> str:
@@ -35,28 +51,51 @@ def message_body_clean(body: str) -> str:
     return body
 
 
+def _slow_mode_wait(*, room: Room, membership: Membership) -> float:
+    """Seconds the member must still wait in slow mode (0 when they may post)."""
+    if not room.slow_mode_seconds or RANK[membership.role] >= RANK[Membership.Role.MODERATOR]:
+        return 0.0
+    if membership.last_posted_at is None:
+        return 0.0
+    ready_at = membership.last_posted_at + timedelta(seconds=room.slow_mode_seconds)
+    return max(0.0, (ready_at - timezone.now()).total_seconds())
+
+
 def message_create(
     *, room: Room, author: User, body: str, client_id: str = "", sender_channel: str = ""
 ) -> tuple[Message, bool]:
     """Store a message and announce it to the room once it is committed.
 
-    Returns ``(message, created)``. Membership is checked here, on every
-    message, because a socket opened earlier outlives a membership revoked
-    since. A ``client_id`` the author already used in this room returns the
-    stored message instead of a second copy, so a client may resend safely;
-    resends are not rate limited, new messages are. ``sender_channel`` is the
-    sending socket, which acknowledges by itself and so is skipped by the
-    broadcast: the acknowledgement then does not depend on the channel layer.
+    Returns ``(message, created)``. Membership and the room's rules (lock,
+    mute, archive, slow mode) are checked here, on every message, because a
+    socket opened earlier outlives a membership or a rule changed since. A
+    ``client_id`` the author already used in this room returns the stored
+    message instead of a second copy, so a client may resend safely; resends
+    are not rate limited, new messages are. ``sender_channel`` is the sending
+    socket, which acknowledges by itself and so is skipped by the broadcast:
+    the acknowledgement then does not depend on the channel layer.
 
     Raises ``rooms.selectors.NotAMember``, ``Room.DoesNotExist`` or
     ``MessageRejected``.
     """
-    room = room_get_for_member(slug=room.slug, user=author)
+    actor = room_actor_get(slug=room.slug, user=author)
+    room = actor.room
     body = message_body_clean(body)
     if client_id:
         existing = message_get_by_client_id(room=room, author=author, client_id=client_id)
         if existing is not None:
             return existing, False
+    try:
+        check(actor, Action.POST)
+    except PermissionDenied as denied:
+        raise MessageRejected.from_denial(denied) from None
+    wait = _slow_mode_wait(room=room, membership=actor.membership)
+    if wait:
+        raise MessageRejected(
+            "slow_mode",
+            _("Slow mode is on: you can post again in %(s)d s.") % {"s": int(wait) + 1},
+            retry_after=round(wait, 2),
+        )
     retry_after = message_token_take(user_id=author.pk, room_id=room.pk)
     if retry_after:
         raise MessageRejected(
@@ -69,6 +108,10 @@ def message_create(
             message = Message.objects.create(
                 room=room, author=author, body=body, client_id=client_id
             )
+            if room.slow_mode_seconds:
+                Membership.objects.filter(pk=actor.membership.pk).update(
+                    last_posted_at=message.created_at
+                )
             room_event_send_on_commit(
                 room=room,
                 event={
@@ -85,3 +128,60 @@ def message_create(
             raise
         return existing, False
     return message, True
+
+
+def _message_in_room(*, room: Room, message_id: int) -> Message:
+    try:
+        return Message.objects.select_related("author", "room").get(
+            pk=message_id, room=room, deleted_at__isnull=True
+        )
+    except Message.DoesNotExist:
+        raise MessageRejected("not_found", _("There is no such message in this room.")) from None
+
+
+@transaction.atomic
+def message_edit(*, room: Room, user: User, message_id: int, body: str) -> Message:
+    """Authors edit their own messages; everyone in the room sees the new text live."""
+    actor = room_actor_get(slug=room.slug, user=user)
+    message = _message_in_room(room=actor.room, message_id=message_id)
+    try:
+        check(actor, Action.EDIT_OWN, message_author_id=message.author_id)
+    except PermissionDenied as denied:
+        raise MessageRejected.from_denial(denied) from None
+    message.body = message_body_clean(body)
+    message.edited_at = timezone.now()
+    message.save(update_fields=["body", "edited_at"])
+    room_event_send_on_commit(
+        room=actor.room, event={"type": "message.edited", "message": message_payload(message)}
+    )
+    return message
+
+
+@transaction.atomic
+def message_delete(*, room: Room, user: User, message_id: int, reason: str = "") -> Message:
+    """Soft-delete: authors their own, moderators and owners any, with an optional reason.
+
+    The row stays for the audit trail; its body is never served again and
+    every open page removes it at once.
+    """
+    actor = room_actor_get(slug=room.slug, user=user)
+    message = _message_in_room(room=actor.room, message_id=message_id)
+    own = message.author_id == user.pk
+    try:
+        check(actor, Action.DELETE_OWN if own else Action.DELETE_ANY, message_author_id=user.pk)
+    except PermissionDenied as denied:
+        raise MessageRejected.from_denial(denied) from None
+    message.deleted_at = timezone.now()
+    message.deleted_by = user
+    message.save(update_fields=["deleted_at", "deleted_by"])
+    if not own:
+        audit_record(
+            room=actor.room,
+            actor=user,
+            action=AuditLogEntry.Action.MESSAGE_DELETE,
+            target_user=message.author,
+            target_message=message,
+            reason=reason.strip()[:500],
+        )
+    room_event_send_on_commit(room=actor.room, event={"type": "message.deleted", "id": message.pk})
+    return message

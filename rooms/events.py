@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from rooms.models import Room
+from rooms.models import Membership, Room
 
 logger = logging.getLogger(__name__)
 
@@ -33,3 +33,44 @@ def room_event_send_on_commit(*, room: Room, event: dict[str, Any]) -> None:
         async_to_sync(layer.group_send)(group, event)
 
     transaction.on_commit(send, robust=True)
+
+
+def room_payload(room: Room) -> dict[str, Any]:
+    """The room's settings as the page shows them: JSON-safe values only."""
+    return {
+        "slug": room.slug,
+        "name": room.name,
+        "description": room.description,
+        "visibility": room.visibility,
+        "is_locked": room.is_locked,
+        "slow_mode_seconds": room.slow_mode_seconds,
+        "archived": room.is_archived,
+    }
+
+
+def room_updated(room: Room) -> None:
+    room_event_send_on_commit(room=room, event={"type": "room.updated", "room": room_payload(room)})
+
+
+def member_updated(membership: Membership) -> None:
+    room_event_send_on_commit(
+        room=membership.room,
+        event={
+            "type": "member.updated",
+            "user_id": membership.user_id,
+            "member": {
+                "username": membership.user.username,
+                "role": membership.role,
+                "muted_until": membership.muted_until.isoformat().replace("+00:00", "Z")
+                if membership.is_muted
+                else None,
+            },
+        },
+    )
+
+
+def member_removed(*, room: Room, user_id: int, reason: str) -> None:
+    """Close the user's open sockets to the room, telling them why."""
+    room_event_send_on_commit(
+        room=room, event={"type": "membership.revoked", "user_id": user_id, "reason": reason}
+    )

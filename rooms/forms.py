@@ -7,11 +7,68 @@ from rooms.models import Room
 class RoomForm(forms.ModelForm):
     class Meta:
         model = Room
-        fields = ["name", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        fields = ["name", "description", "visibility"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "visibility": forms.RadioSelect,
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out, a room is public: the common case needs no choice.
+        self.fields["visibility"].required = False
+
+    def clean_visibility(self) -> str:
+        return self.cleaned_data.get("visibility") or Room.Visibility.PUBLIC
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError(_("A room needs a name."))
         return name
+
+
+class MemberActionForm(forms.Form):
+    ACTIONS = [
+        ("kick", _("Kick")),
+        ("ban", _("Ban")),
+        ("mute", _("Mute")),
+        ("unmute", _("Unmute")),
+        ("promote", _("Make moderator")),
+        ("demote", _("Remove moderator")),
+        ("transfer", _("Transfer ownership")),
+    ]
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    reason = forms.CharField(max_length=500, required=False)
+    minutes = forms.IntegerField(
+        min_value=0,
+        max_value=525_600,
+        required=False,
+        help_text=_("Mute: how long. Ban: how long, or empty for good."),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") == "mute" and not data.get("minutes"):
+            self.add_error("minutes", _("Say for how many minutes to mute."))
+        return data
+
+
+class SlowModeForm(forms.Form):
+    seconds = forms.IntegerField(min_value=0, max_value=6 * 60 * 60, label=_("Slow mode (seconds)"))
+
+
+class InvitationForm(forms.Form):
+    username = forms.CharField(
+        max_length=150,
+        required=False,
+        label=_("Invite a user by username"),
+        help_text=_("Leave empty to create a link anyone holding it can use."),
+    )
+    expires_in_hours = forms.IntegerField(
+        min_value=1, max_value=24 * 365, required=False, label=_("Expires after (hours)")
+    )
+    max_uses = forms.IntegerField(
+        min_value=1, max_value=10_000, required=False, label=_("Use limit")
+    )

@@ -1,13 +1,33 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 class Room(models.Model):
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Public: listed, anyone signed in can join")
+        PRIVATE = "private", _("Private: unlisted, members join by invitation")
+
     name = models.CharField(_("name"), max_length=80)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True, max_length=500)
+    visibility = models.CharField(
+        _("visibility"), max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    is_locked = models.BooleanField(
+        _("locked"), default=False, help_text=_("Only owners and moderators can post.")
+    )
+    slow_mode_seconds = models.PositiveIntegerField(
+        _("slow mode (seconds)"),
+        default=0,
+        help_text=_("At most one message per member in this many seconds; 0 turns it off."),
+    )
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -25,6 +45,14 @@ class Room(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("rooms:detail", kwargs={"slug": self.slug})
 
+    @property
+    def is_private(self) -> bool:
+        return self.visibility == self.Visibility.PRIVATE
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
 
 class Membership(models.Model):
     class Role(models.TextChoices):
@@ -38,6 +66,9 @@ class Membership(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    muted_until = models.DateTimeField(_("muted until"), null=True, blank=True)
+    # Written only while the room is in slow mode, to keep plain rooms to one write per message.
+    last_posted_at = models.DateTimeField(_("last posted at"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -49,3 +80,81 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.room} ({self.role})"
+
+    @property
+    def is_muted(self) -> bool:
+        return self.muted_until is not None and self.muted_until > timezone.now()
+
+
+class Ban(models.Model):
+    """Keeps a user out of a room (no joining, no invitations) until lifted or expired."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_bans"
+    )
+    banned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("banned at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="ban_one_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} banned from {self.room}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+
+def invitation_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Invitation(models.Model):
+    """A way into a room: a shareable link, or addressed to one user."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="invitations")
+    token = models.CharField(max_length=64, unique=True, default=invitation_token)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    invited_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    max_uses = models.PositiveIntegerField(_("use limit"), null=True, blank=True)
+    uses = models.PositiveIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(uses__lte=models.F("max_uses")),
+                name="invitation_uses_within_limit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.room}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("rooms:invitation", kwargs={"token": self.token})
+
+    @property
+    def is_usable(self) -> bool:
+        return (
+            self.revoked_at is None
+            and (self.expires_at is None or self.expires_at > timezone.now())
+            and (self.max_uses is None or self.uses < self.max_uses)
+        )

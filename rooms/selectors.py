@@ -1,13 +1,20 @@
-"""Reads about rooms. The one place that decides who may see a room."""
+"""Reads about rooms. The one place that decides who may see a room.
 
-from django.db.models import BooleanField, Count, Exists, OuterRef, QuerySet, Value
+A private room is invisible to non-members: every entry point answers as if
+it did not exist (404, close code 4404), never "forbidden", so its existence
+does not leak.
+"""
+
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Value
+from django.utils import timezone
 
 from accounts.models import User
-from rooms.models import Membership, Room
+from rooms.models import Ban, Invitation, Membership, Room
+from rooms.permissions import Actor
 
 
 class NotAMember(Exception):
-    """The user is signed in and the room exists, but the user is not in it."""
+    """The user is signed in and may know the room exists, but is not in it."""
 
 
 def room_get(*, slug: str) -> Room:
@@ -18,35 +25,53 @@ def room_get(*, slug: str) -> Room:
 def membership_get(*, room: Room, user: User) -> Membership | None:
     if not user.is_authenticated:
         return None
-    return Membership.objects.filter(room=room, user=user).first()
+    return Membership.objects.filter(room=room, user=user, user__is_active=True).first()
+
+
+def room_actor_get(*, slug: str, user: User) -> Actor:
+    """``user`` as a reader of the room, if they may read it.
+
+    Raises ``Room.DoesNotExist`` when there is no such room or it is private
+    and the user is not in it, and ``NotAMember`` when the user is not one of
+    a public room's members. Views, consumers and services all ask this, so
+    "who may see a room" is answered in one place. ``is_active`` is read from
+    the database, not the possibly stale user object, so an account
+    deactivated while its socket is open is refused.
+    """
+    room = room_get(slug=slug)
+    actor = Actor(user=user, room=room, membership=membership_get(room=room, user=user))
+    if actor.role is None:
+        if room.is_private:
+            raise Room.DoesNotExist(slug)
+        raise NotAMember(slug)
+    return actor
 
 
 def room_get_for_member(*, slug: str, user: User) -> Room:
-    """The room, if ``user`` may read and post in it.
+    return room_actor_get(slug=slug, user=user).room
 
-    Raises ``Room.DoesNotExist`` when there is no such room and ``NotAMember``
-    when the user is not one of its members. Views, consumers and services all
-    ask this, so "who may see a room" is answered in one place.
-    """
+
+def room_get_visible(*, slug: str, user: User) -> Room:
+    """The room, if ``user`` may at least see that it exists (for its preview page)."""
     room = room_get(slug=slug)
-    # is_active is read from the database, not the (possibly stale) user object,
-    # so an account deactivated while its socket is open can no longer post.
-    if (
-        not user.is_authenticated
-        or not Membership.objects.filter(room=room, user=user, user__is_active=True).exists()
-    ):
-        raise NotAMember(slug)
+    if room.is_private and not user.is_staff and membership_get(room=room, user=user) is None:
+        raise Room.DoesNotExist(slug)
     return room
 
 
 def room_list(*, user: User) -> QuerySet[Room]:
-    """Every room with its member count, marking those ``user`` belongs to."""
+    """The rooms ``user`` may see, with member counts, marking those they belong to."""
     rooms = Room.objects.annotate(member_count=Count("memberships", distinct=True))
     if not user.is_authenticated:
-        return rooms.annotate(is_member=Value(False, output_field=BooleanField()))
-    return rooms.annotate(
+        return rooms.filter(visibility=Room.Visibility.PUBLIC).annotate(
+            is_member=Value(False, output_field=BooleanField())
+        )
+    rooms = rooms.annotate(
         is_member=Exists(Membership.objects.filter(room=OuterRef("pk"), user=user))
     )
+    if user.is_staff:
+        return rooms
+    return rooms.filter(Q(visibility=Room.Visibility.PUBLIC) | Q(is_member=True))
 
 
 def room_member_count(*, room: Room) -> int:
@@ -55,3 +80,39 @@ def room_member_count(*, room: Room) -> int:
 
 def room_members(*, room: Room) -> QuerySet[Membership]:
     return room.memberships.select_related("user").order_by("user__username")
+
+
+def ban_get_active(*, room: Room, user: User) -> Ban | None:
+    return (
+        Ban.objects.filter(room=room, user=user)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .first()
+    )
+
+
+def room_bans(*, room: Room) -> QuerySet[Ban]:
+    return (
+        Ban.objects.filter(room=room)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .select_related("user", "banned_by")
+    )
+
+
+def invitation_get(*, token: str) -> Invitation:
+    return Invitation.objects.select_related("room", "invited_user").get(token=token)
+
+
+def room_invitations(*, room: Room) -> QuerySet[Invitation]:
+    return room.invitations.filter(revoked_at__isnull=True).select_related(
+        "invited_user", "created_by"
+    )
+
+
+def invitations_for_user(*, user: User) -> list[Invitation]:
+    """Usable invitations addressed to ``user`` for rooms they are not in yet."""
+    pending = (
+        Invitation.objects.filter(invited_user=user, revoked_at__isnull=True)
+        .exclude(room__memberships__user=user)
+        .select_related("room", "created_by")
+    )
+    return [invitation for invitation in pending if invitation.is_usable]

@@ -84,7 +84,8 @@ async def test_member_is_greeted_with_the_last_50_messages_oldest_first(open_soc
 
 async def test_history_of_an_empty_room_is_empty(open_socket, member):
     history = await joined(await open_socket(member.user))
-    assert history == {"type": "history", "messages": [], "has_more": False}
+    assert (history["messages"], history["has_more"]) == ([], False)
+    assert history["server_time"].endswith("Z")
 
 
 async def test_reconnecting_with_after_receives_every_later_message(open_socket, member):
@@ -190,7 +191,11 @@ BAD_FRAMES = [
     ("[1, 2]", "invalid"),
     ('"a string"', "invalid"),
     ("{}", "invalid"),
-    ('{"type": "message.delete", "id": 1}', "invalid"),
+    ('{"type": "message.pin", "id": 1}', "invalid"),
+    ('{"type": "message.delete", "id": "1"}', "invalid"),
+    ('{"type": "message.delete", "id": true}', "invalid"),
+    ('{"type": "message.edit", "id": 1}', "invalid"),
+    ('{"type": "message.delete", "id": 99}', "not_found"),
     ('{"type": "message.send"}', "invalid"),
     ('{"type": "message.send", "body": 42}', "invalid"),
     ('{"type": "message.send", "body": null}', "invalid"),
@@ -272,5 +277,6 @@ async def test_leaving_closes_my_open_sockets_to_the_room_with_4403(
 
     await database_sync_to_async(membership_revoke)(room=member.room, user=member.user)
 
+    assert (await leaver.receive_json_from())["type"] == "removed"
     assert await close_code(leaver) == 4403
     assert await stayer.receive_nothing()

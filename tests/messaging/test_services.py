@@ -73,6 +73,7 @@ def test_message_payload_is_json_safe_and_in_utc(member):
         "author": {"username": "ada", "display_name": "Ada Lovelace"},
         "body": "hi",
         "created_at": payload["created_at"],
+        "edited_at": None,
         "client_id": "c",
     }
     assert payload["created_at"].endswith("Z")

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -7,13 +8,21 @@ from django.views.decorators.http import require_POST
 
 from rooms.forms import RoomForm
 from rooms.models import Room
-from rooms.selectors import membership_get, room_get, room_list, room_member_count
-from rooms.services import OwnerCannotLeave, membership_create, membership_revoke, room_create
+from rooms.permissions import Action, Actor, PermissionDenied, can, denial
+from rooms.selectors import (
+    ban_get_active,
+    invitations_for_user,
+    membership_get,
+    room_get_visible,
+    room_list,
+    room_member_count,
+)
+from rooms.services import OwnerCannotLeave, membership_revoke, room_create, room_join
 
 
-def room_get_or_404(slug: str) -> Room:
+def room_visible_or_404(request: HttpRequest, slug: str) -> Room:
     try:
-        return room_get(slug=slug)
+        return room_get_visible(slug=slug, user=request.user)
     except Room.DoesNotExist:
         raise Http404(_("No room is called “%(slug)s”.") % {"slug": slug}) from None
 
@@ -24,8 +33,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def room_list_view(request: HttpRequest) -> HttpResponse:
-    rooms = room_list(user=request.user)
-    return render(request, "rooms/room_list.html", {"rooms": rooms})
+    context = {
+        "rooms": room_list(user=request.user),
+        "invitations": invitations_for_user(user=request.user),
+    }
+    return render(request, "rooms/room_list.html", context)
 
 
 @login_required
@@ -35,6 +47,7 @@ def room_create_view(request: HttpRequest) -> HttpResponse:
         room = room_create(
             name=form.cleaned_data["name"],
             description=form.cleaned_data["description"],
+            visibility=form.cleaned_data["visibility"],
             created_by=request.user,
         )
         return redirect(room)
@@ -43,29 +56,44 @@ def room_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
-    room = room_get_or_404(slug)
+    room = room_visible_or_404(request, slug)
     membership = membership_get(room=room, user=request.user)
+    actor = Actor(user=request.user, room=room, membership=membership)
     context = {
         "room": room,
         "membership": membership,
         "member_count": room_member_count(room=room),
     }
-    template = "rooms/room_detail.html" if membership else "rooms/room_preview.html"
-    return render(request, template, context)
+    if actor.role is None:
+        context["ban"] = ban_get_active(room=room, user=request.user)
+        return render(request, "rooms/room_preview.html", context)
+    context["can"] = {
+        "moderate": can(actor, Action.DELETE_ANY),
+        "invite": can(actor, Action.INVITE),
+        "settings": can(actor, Action.SETTINGS) or can(actor, Action.LOCK),
+        "audit": can(actor, Action.VIEW_AUDIT),
+    }
+    context["post_refusal"] = denial(actor, Action.POST)
+    return render(request, "rooms/room_detail.html", context)
 
 
 @login_required
 @require_POST
 def room_join_view(request: HttpRequest, slug: str) -> HttpResponse:
-    room = room_get_or_404(slug)
-    membership_create(room=room, user=request.user)
+    room = room_visible_or_404(request, slug)
+    try:
+        room_join(room=room, user=request.user)
+    except Room.DoesNotExist:
+        raise Http404 from None
+    except PermissionDenied as denied:
+        raise HttpForbidden(denied.detail) from None
     return redirect(room)
 
 
 @login_required
 @require_POST
 def room_leave_view(request: HttpRequest, slug: str) -> HttpResponse:
-    room = room_get_or_404(slug)
+    room = room_visible_or_404(request, slug)
     try:
         left = membership_revoke(room=room, user=request.user)
     except OwnerCannotLeave:

@@ -1,0 +1,183 @@
+"""Every "may this user do this here?" question, answered in one place.
+
+Views, the consumer, services and the admin all ask :func:`denial` (or
+:func:`check`); nobody re-implements a rule. The matrix is written out in
+``docs/permissions.md`` and tested cell by cell.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from rooms.models import Membership, Room
+
+Role = Membership.Role
+
+
+class Action(StrEnum):
+    READ = "read"
+    POST = "post"
+    EDIT_OWN = "message.edit_own"
+    DELETE_OWN = "message.delete_own"
+    DELETE_ANY = "message.delete_any"
+    INVITE = "invite"
+    KICK = "member.kick"
+    BAN = "member.ban"
+    MUTE = "member.mute"
+    PROMOTE = "member.promote"
+    TRANSFER = "room.transfer"
+    SETTINGS = "room.settings"
+    LOCK = "room.lock"
+    SLOW_MODE = "room.slow_mode"
+    ARCHIVE = "room.archive"
+    VIEW_AUDIT = "room.audit"
+
+
+# The lowest role that may take each action (before the special rules below).
+LOWEST_ROLE: dict[Action, str] = {
+    Action.READ: Role.MEMBER,
+    Action.POST: Role.MEMBER,
+    Action.EDIT_OWN: Role.MEMBER,
+    Action.DELETE_OWN: Role.MEMBER,
+    Action.DELETE_ANY: Role.MODERATOR,
+    Action.INVITE: Role.MODERATOR,
+    Action.KICK: Role.MODERATOR,
+    Action.BAN: Role.MODERATOR,
+    Action.MUTE: Role.MODERATOR,
+    Action.PROMOTE: Role.OWNER,
+    Action.TRANSFER: Role.OWNER,
+    Action.SETTINGS: Role.OWNER,
+    Action.LOCK: Role.MODERATOR,
+    Action.SLOW_MODE: Role.MODERATOR,
+    Action.ARCHIVE: Role.OWNER,
+    Action.VIEW_AUDIT: Role.MODERATOR,
+}
+RANK = {Role.MEMBER: 1, Role.MODERATOR: 2, Role.OWNER: 3}
+STAFF_RANK = 4  # site staff act as owners everywhere, and above them
+# Actions aimed at another member: the actor must outrank the target.
+AGAINST_MEMBERS = {Action.KICK, Action.BAN, Action.MUTE, Action.PROMOTE, Action.TRANSFER}
+# Actions that write; an archived room is read-only for everyone.
+WRITES = {
+    Action.POST,
+    Action.EDIT_OWN,
+    Action.DELETE_OWN,
+    Action.DELETE_ANY,
+    Action.INVITE,
+    Action.LOCK,
+    Action.SLOW_MODE,
+}
+
+
+@dataclass(frozen=True)
+class Denial:
+    """Why an action is refused: a code for machines, a sentence for people."""
+
+    code: str
+    detail: str
+    until: datetime | None = None
+
+
+class PermissionDenied(Exception):
+    def __init__(self, denial: Denial) -> None:
+        super().__init__(denial.detail)
+        self.denial = denial
+        self.code = denial.code
+        self.detail = denial.detail
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user as seen from one room: their membership there, if any."""
+
+    user: User
+    room: Room
+    membership: Membership | None
+
+    @property
+    def role(self) -> str | None:
+        if self.user.is_staff and self.user.is_active:
+            return Role.OWNER
+        return self.membership.role if self.membership else None
+
+    @property
+    def rank(self) -> int:
+        if self.user.is_staff and self.user.is_active:
+            return STAFF_RANK
+        return RANK[self.membership.role] if self.membership else 0
+
+
+def actor_get(*, user: User, room: Room) -> Actor:
+    membership = None
+    if user.is_authenticated:
+        membership = Membership.objects.filter(room=room, user=user).first()
+    return Actor(user=user, room=room, membership=membership)
+
+
+def _target_rank(target: Membership) -> int:
+    if target.user.is_staff:
+        return STAFF_RANK
+    return RANK[target.role]
+
+
+def denial(
+    actor: Actor,
+    action: Action,
+    *,
+    target: Membership | None = None,
+    message_author_id: int | None = None,
+) -> Denial | None:
+    """``None`` if ``actor`` may take ``action``; otherwise why not."""
+    room = actor.room
+    role = actor.role
+    if role is None or not actor.user.is_active:
+        return Denial("forbidden", _("You are not a member of this room."))
+    if RANK[role] < RANK[LOWEST_ROLE[action]]:
+        return Denial("forbidden", _("Your role in this room does not allow that."))
+    if action in WRITES and room.is_archived:
+        return Denial("archived", _("This room is archived: it is read-only."))
+    if action in AGAINST_MEMBERS:
+        if target is None or target.room_id != room.pk:
+            return Denial("not_found", _("That person is not a member of this room."))
+        if target.user_id == actor.user.pk:
+            return Denial("forbidden", _("You cannot do that to yourself."))
+        if action != Action.TRANSFER and actor.rank <= _target_rank(target):
+            return Denial(
+                "forbidden",
+                _("Moderators cannot act against owners or other moderators."),
+            )
+    if action in {Action.EDIT_OWN, Action.DELETE_OWN} and message_author_id != actor.user.pk:
+        return Denial("forbidden", _("You can only change your own messages."))
+    if action in {Action.POST, Action.EDIT_OWN}:
+        membership = actor.membership
+        if membership is None:
+            return Denial("forbidden", _("Join the room to post in it."))
+        if room.is_locked and RANK[role] < RANK[Role.MODERATOR]:
+            return Denial("locked", _("This room is locked: only moderators can post."))
+        if membership.is_muted:
+            return Denial(
+                "muted",
+                _("You are muted in this room until %(until)s.")
+                % {"until": membership.muted_until.strftime("%Y-%m-%d %H:%M UTC")},
+                until=membership.muted_until,
+            )
+    return None
+
+
+def check(
+    actor: Actor,
+    action: Action,
+    *,
+    target: Membership | None = None,
+    message_author_id: int | None = None,
+) -> None:
+    """Raise ``PermissionDenied`` unless ``actor`` may take ``action``."""
+    refused = denial(actor, action, target=target, message_author_id=message_author_id)
+    if refused is not None:
+        raise PermissionDenied(refused)
+
+
+def can(actor: Actor, action: Action, **kwargs: object) -> bool:
+    return denial(actor, action, **kwargs) is None  # type: ignore[arg-type]

@@ -1,0 +1,197 @@
+"""Joining, leaving, and what owners and moderators do to members."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.models import AuditLogEntry
+from audit.services import audit_record
+from rooms.events import member_removed, member_updated
+from rooms.models import Ban, Membership, Room
+from rooms.permissions import Action, Actor, Denial, PermissionDenied, check
+from rooms.selectors import ban_get_active
+
+MUTE_MAX = timedelta(days=365)
+
+
+class OwnerCannotLeave(Exception):
+    """The last owner of a room tried to leave it."""
+
+
+def membership_create(*, room: Room, user: User, role: str = Membership.Role.MEMBER) -> Membership:
+    """Make ``user`` a member of ``room``; joining twice keeps the first membership."""
+    membership, _created = Membership.objects.get_or_create(
+        room=room, user=user, defaults={"role": role}
+    )
+    return membership
+
+
+def ensure_not_banned(*, room: Room, user: User) -> None:
+    ban = ban_get_active(room=room, user=user)
+    if ban is not None:
+        raise PermissionDenied(Denial("banned", _("You are banned from this room.")))
+
+
+def room_join(*, room: Room, user: User) -> Membership:
+    """Join a public room by oneself. Private rooms are joined by invitation only."""
+    if room.is_private and not user.is_staff:
+        raise Room.DoesNotExist(room.slug)
+    ensure_not_banned(room=room, user=user)
+    if room.is_archived:
+        raise PermissionDenied(Denial("archived", _("This room is archived: it is read-only.")))
+    return membership_create(room=room, user=user)
+
+
+@transaction.atomic
+def membership_revoke(
+    *, room: Room, user: User, keep_an_owner: bool = True, reason: str = "left"
+) -> bool:
+    """Remove ``user`` from ``room`` and close their open sockets to it.
+
+    Returns whether there was a membership to remove. With ``keep_an_owner``
+    (members leaving by themselves) the room's last owner cannot leave, so a
+    room is never left without someone to run it; site admins may override.
+    """
+    membership = Membership.objects.select_for_update().filter(room=room, user=user).first()
+    if membership is None:
+        return False
+    if (
+        keep_an_owner
+        and membership.role == Membership.Role.OWNER
+        and not room.memberships.filter(role=Membership.Role.OWNER)
+        .exclude(pk=membership.pk)
+        .exists()
+    ):
+        raise OwnerCannotLeave(room.slug)
+    membership.delete()
+    member_removed(room=room, user_id=user.pk, reason=reason)
+    return True
+
+
+@transaction.atomic
+def member_kick(*, actor: Actor, target: Membership, reason: str = "") -> None:
+    """Remove a member; their sockets close at once. They may rejoin a public room."""
+    check(actor, Action.KICK, target=target)
+    membership_revoke(room=target.room, user=target.user, keep_an_owner=False, reason="kicked")
+    audit_record(
+        room=target.room,
+        actor=actor.user,
+        action=AuditLogEntry.Action.MEMBER_KICK,
+        target_user=target.user,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def member_ban(
+    *, actor: Actor, target: Membership, reason: str = "", expires_at: datetime | None = None
+) -> Ban:
+    """Kick and keep out: no rejoining or invitation until unbanned or expired."""
+    check(actor, Action.BAN, target=target)
+    ban, _created = Ban.objects.update_or_create(
+        room=target.room,
+        user=target.user,
+        defaults={"banned_by": actor.user, "reason": reason, "expires_at": expires_at},
+    )
+    membership_revoke(room=target.room, user=target.user, keep_an_owner=False, reason="banned")
+    audit_record(
+        room=target.room,
+        actor=actor.user,
+        action=AuditLogEntry.Action.MEMBER_BAN,
+        target_user=target.user,
+        reason=reason,
+        details={"expires_at": expires_at.isoformat() if expires_at else None},
+    )
+    return ban
+
+
+@transaction.atomic
+def member_unban(*, actor: Actor, ban: Ban) -> None:
+    # Lifting a ban needs the same power as imposing one on a plain member.
+    check(actor, Action.BAN, target=Membership(room=ban.room, user=ban.user))
+    ban.delete()
+    audit_record(
+        room=ban.room,
+        actor=actor.user,
+        action=AuditLogEntry.Action.MEMBER_UNBAN,
+        target_user=ban.user,
+    )
+
+
+@transaction.atomic
+def member_mute(
+    *, actor: Actor, target: Membership, duration: timedelta, reason: str = ""
+) -> Membership:
+    """The member can read but not post until the mute ends."""
+    check(actor, Action.MUTE, target=target)
+    duration = min(duration, MUTE_MAX)
+    target.muted_until = timezone.now() + duration
+    target.save(update_fields=["muted_until"])
+    audit_record(
+        room=target.room,
+        actor=actor.user,
+        action=AuditLogEntry.Action.MEMBER_MUTE,
+        target_user=target.user,
+        reason=reason,
+        details={"minutes": int(duration.total_seconds() // 60)},
+    )
+    member_updated(target)
+    return target
+
+
+@transaction.atomic
+def member_unmute(*, actor: Actor, target: Membership) -> Membership:
+    check(actor, Action.MUTE, target=target)
+    target.muted_until = None
+    target.save(update_fields=["muted_until"])
+    audit_record(
+        room=target.room,
+        actor=actor.user,
+        action=AuditLogEntry.Action.MEMBER_UNMUTE,
+        target_user=target.user,
+    )
+    member_updated(target)
+    return target
+
+
+@transaction.atomic
+def member_role_set(*, actor: Actor, target: Membership, role: str) -> Membership:
+    """Promote a member to moderator or demote a moderator (owners only)."""
+    if role not in {Membership.Role.MODERATOR, Membership.Role.MEMBER}:
+        raise ValueError(role)
+    check(actor, Action.PROMOTE, target=target)
+    if target.role == role:
+        return target
+    target.role = role
+    target.save(update_fields=["role"])
+    action = (
+        AuditLogEntry.Action.MEMBER_PROMOTE
+        if role == Membership.Role.MODERATOR
+        else AuditLogEntry.Action.MEMBER_DEMOTE
+    )
+    audit_record(room=target.room, actor=actor.user, action=action, target_user=target.user)
+    member_updated(target)
+    return target
+
+
+@transaction.atomic
+def ownership_transfer(*, actor: Actor, target: Membership) -> Membership:
+    """Make ``target`` an owner; the previous owner stays on as a moderator."""
+    check(actor, Action.TRANSFER, target=target)
+    target.role = Membership.Role.OWNER
+    target.save(update_fields=["role"])
+    if actor.membership is not None and actor.membership.role == Membership.Role.OWNER:
+        actor.membership.role = Membership.Role.MODERATOR
+        actor.membership.save(update_fields=["role"])
+        member_updated(actor.membership)
+    audit_record(
+        room=target.room,
+        actor=actor.user,
+        action=AuditLogEntry.Action.ROOM_TRANSFER,
+        target_user=target.user,
+    )
+    member_updated(target)
+    return target

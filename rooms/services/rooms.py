@@ -1,0 +1,126 @@
+"""Creating rooms and changing their settings."""
+
+from collections.abc import Iterator
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import User
+from audit.models import AuditLogEntry
+from audit.services import audit_record
+from rooms.events import room_updated
+from rooms.models import Membership, Room
+from rooms.permissions import Action, Actor, check
+
+# Slugs that would collide with fixed URLs under /rooms/.
+RESERVED_SLUGS = frozenset({"new", "invitations"})
+SLUG_MAX_TRIES = 50
+SLOW_MODE_MAX_SECONDS = 6 * 60 * 60
+
+
+def _slug_candidates(name: str) -> Iterator[str]:
+    base = slugify(name)[:90] or "room"
+    if base not in RESERVED_SLUGS:
+        yield base
+    for n in range(2, SLUG_MAX_TRIES + 2):
+        yield f"{base}-{n}"
+
+
+@transaction.atomic
+def room_create(
+    *,
+    name: str,
+    description: str = "",
+    created_by: User,
+    visibility: str = Room.Visibility.PUBLIC,
+) -> Room:
+    """Create a room with a unique slug derived from its name; its creator owns it."""
+    name = name.strip()
+    for slug in _slug_candidates(name):
+        if Room.objects.filter(slug=slug).exists():
+            continue
+        try:
+            with transaction.atomic():
+                room = Room.objects.create(
+                    name=name,
+                    slug=slug,
+                    description=description.strip(),
+                    visibility=visibility,
+                    created_by=created_by,
+                )
+        except IntegrityError:
+            # Another request took this slug between the check and the insert.
+            continue
+        Membership.objects.create(user=created_by, room=room, role=Membership.Role.OWNER)
+        return room
+    raise IntegrityError(f"No free slug for room name {name!r}")
+
+
+@transaction.atomic
+def room_update(*, actor: Actor, name: str, description: str, visibility: str) -> Room:
+    """Change a room's name, description and visibility (its slug, and so its URL, stays)."""
+    check(actor, Action.SETTINGS)
+    room = actor.room
+    changed = {
+        field: value
+        for field, value in {
+            "name": name.strip(),
+            "description": description.strip(),
+            "visibility": visibility,
+        }.items()
+        if getattr(room, field) != value
+    }
+    if not changed:
+        return room
+    for field, value in changed.items():
+        setattr(room, field, value)
+    room.save(update_fields=list(changed))
+    audit_record(
+        room=room, actor=actor.user, action=AuditLogEntry.Action.ROOM_UPDATE, details=changed
+    )
+    room_updated(room)
+    return room
+
+
+@transaction.atomic
+def room_lock_set(*, actor: Actor, locked: bool) -> Room:
+    """Lock (only owners and moderators post) or unlock the room."""
+    check(actor, Action.LOCK)
+    room = actor.room
+    room.is_locked = locked
+    room.save(update_fields=["is_locked"])
+    action = AuditLogEntry.Action.ROOM_LOCK if locked else AuditLogEntry.Action.ROOM_UNLOCK
+    audit_record(room=room, actor=actor.user, action=action)
+    room_updated(room)
+    return room
+
+
+@transaction.atomic
+def room_slow_mode_set(*, actor: Actor, seconds: int) -> Room:
+    """At most one message per member every ``seconds`` (0 turns slow mode off)."""
+    check(actor, Action.SLOW_MODE)
+    room = actor.room
+    room.slow_mode_seconds = max(0, min(int(seconds), SLOW_MODE_MAX_SECONDS))
+    room.save(update_fields=["slow_mode_seconds"])
+    audit_record(
+        room=room,
+        actor=actor.user,
+        action=AuditLogEntry.Action.ROOM_SLOW_MODE,
+        details={"seconds": room.slow_mode_seconds},
+    )
+    room_updated(room)
+    return room
+
+
+@transaction.atomic
+def room_archive_set(*, actor: Actor, archived: bool) -> Room:
+    """Archive (read-only for everyone, still readable by members) or reopen the room."""
+    check(actor, Action.ARCHIVE)
+    room = actor.room
+    room.archived_at = timezone.now() if archived else None
+    room.save(update_fields=["archived_at"])
+    action = AuditLogEntry.Action.ROOM_ARCHIVE if archived else AuditLogEntry.Action.ROOM_UNARCHIVE
+    audit_record(room=room, actor=actor.user, action=action)
+    room_updated(room)
+    return room

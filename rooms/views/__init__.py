@@ -1,0 +1,3 @@
+from rooms.views.rooms import home
+
+__all__ = ["home"]

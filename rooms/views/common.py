@@ -1,0 +1,27 @@
+"""What every room view needs: the room as this user may see it, and refusals."""
+
+from django.core.exceptions import PermissionDenied as HttpForbidden
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+
+from rooms.models import Room
+from rooms.permissions import Action, Actor, PermissionDenied, check
+from rooms.selectors import NotAMember, room_actor_get
+
+
+def actor_or_404(request: HttpRequest, slug: str) -> Actor:
+    """The signed-in user as a reader of the room: 404 if hidden, 403 if not a member."""
+    try:
+        return room_actor_get(slug=slug, user=request.user)
+    except Room.DoesNotExist:
+        raise Http404(_("No room is called “%(slug)s”.") % {"slug": slug}) from None
+    except NotAMember:
+        raise HttpForbidden(_("Only members of this room can do that.")) from None
+
+
+def require(actor: Actor, action: Action, **kwargs: object) -> None:
+    """Turn a permission refusal into a 403 page that says why."""
+    try:
+        check(actor, action, **kwargs)  # type: ignore[arg-type]
+    except PermissionDenied as denied:
+        raise HttpForbidden(denied.detail) from None

@@ -1,0 +1,106 @@
+"""Creating, revoking and accepting invitations."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as HttpForbidden
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from rooms.forms import InvitationForm
+from rooms.models import Invitation, Membership
+from rooms.permissions import Action, PermissionDenied
+from rooms.selectors import invitation_get, room_invitations
+from rooms.services import (
+    InvitationUnusable,
+    invitation_accept,
+    invitation_create,
+    invitation_revoke,
+)
+from rooms.views.common import actor_or_404, require
+
+
+@login_required
+def room_invitations_view(request: HttpRequest, slug: str) -> HttpResponse:
+    actor = actor_or_404(request, slug)
+    require(actor, Action.INVITE)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invited_user = None
+        if username := form.cleaned_data["username"].strip():
+            invited_user = User.objects.filter(username=username, is_active=True).first()
+            if invited_user is None:
+                form.add_error("username", _("Nobody is called “%(name)s”.") % {"name": username})
+        if not form.errors:
+            hours = form.cleaned_data["expires_in_hours"]
+            try:
+                invitation_create(
+                    actor=actor,
+                    invited_user=invited_user,
+                    expires_at=timezone.now() + timedelta(hours=hours) if hours else None,
+                    max_uses=form.cleaned_data["max_uses"],
+                )
+            except PermissionDenied as denied:
+                form.add_error(None, denied.detail)
+            else:
+                messages.success(request, _("Invitation created."))
+                return redirect("rooms:invitations", slug=slug)
+    context = {
+        "room": actor.room,
+        "form": form,
+        "invitations": room_invitations(room=actor.room),
+    }
+    return render(request, "rooms/room_invitations.html", context)
+
+
+@login_required
+@require_POST
+def invitation_revoke_view(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    actor = actor_or_404(request, slug)
+    invitation = Invitation.objects.filter(pk=invitation_id, room=actor.room).first()
+    if invitation is None:
+        raise Http404
+    try:
+        invitation_revoke(actor=actor, invitation=invitation)
+    except PermissionDenied as denied:
+        raise HttpForbidden(denied.detail) from None
+    messages.success(request, _("Invitation revoked."))
+    return redirect("rooms:invitations", slug=slug)
+
+
+@login_required
+def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitation's landing page: see the room's name, accept with one click."""
+    try:
+        invitation = invitation_get(token=token)
+    except Invitation.DoesNotExist:
+        raise Http404(_("No such invitation.")) from None
+    room = invitation.room
+    problem = None
+    if request.method == "POST":
+        try:
+            invitation_accept(invitation=invitation, user=request.user)
+        except InvitationUnusable as unusable:
+            problem = unusable.detail
+        except PermissionDenied as denied:
+            problem = denied.detail
+        else:
+            return redirect(room)
+    elif Membership.objects.filter(room=room, user=request.user).exists():
+        return redirect(room)
+    elif not invitation.is_usable:
+        problem = _("This invitation has expired, been used up or been revoked.")
+    elif invitation.invited_user_id not in (None, request.user.pk):
+        problem = _("This invitation is for someone else.")
+    status = 410 if problem else 200
+    return render(
+        request,
+        "rooms/invitation_detail.html",
+        {"invitation": invitation, "room": room, "problem": problem},
+        status=status,
+    )
