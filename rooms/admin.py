@@ -1,28 +1,71 @@
-from django.contrib import admin
+from datetime import timedelta
+
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from rooms.models import Membership, Room
-from rooms.services import membership_revoke
+from rooms.models import Ban, Invitation, Membership, Room
+from rooms.permissions import Actor, PermissionDenied
+from rooms.selectors import membership_get
+from rooms.services import (
+    member_ban,
+    member_mute,
+    member_unban,
+    member_unmute,
+    membership_revoke,
+    room_archive_set,
+    room_lock_set,
+)
+
+
+def admin_actor(request: HttpRequest, room: Room) -> Actor:
+    """The site admin as seen from ``room``; staff act as owners everywhere."""
+    return Actor(
+        user=request.user, room=room, membership=membership_get(room=room, user=request.user)
+    )
+
+
+def apply_to_each(model_admin: admin.ModelAdmin, request: HttpRequest, items, change) -> None:
+    """Run one service call per item; report refusals instead of failing the batch."""
+    done = 0
+    for item in items:
+        try:
+            change(item)
+        except PermissionDenied as denied:
+            model_admin.message_user(request, f"{item}: {denied.detail}", messages.ERROR)
+        else:
+            done += 1
+    model_admin.message_user(request, f"Done for {done} of {len(items)}.")
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
-    readonly_fields = ["joined_at"]
+    readonly_fields = ["joined_at", "muted_until", "last_posted_at"]
     # Members are removed from the Membership admin, which closes their sockets.
     can_delete = False
 
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_by", "created_at", "member_count"]
+    list_display = [
+        "name",
+        "slug",
+        "visibility",
+        "is_locked",
+        "slow_mode_seconds",
+        "archived_at",
+        "created_by",
+        "member_count",
+    ]
     search_fields = ["name", "slug", "description"]
-    list_filter = ["created_at"]
+    list_filter = ["visibility", "is_locked", ("archived_at", admin.EmptyFieldListFilter)]
     prepopulated_fields = {"slug": ["name"]}
     raw_id_fields = ["created_by"]
+    readonly_fields = ["is_locked", "archived_at", "slow_mode_seconds"]
     inlines = [MembershipInline]
+    actions = ["lock", "unlock", "archive", "unarchive"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Room]:
         return (
@@ -36,19 +79,134 @@ class RoomAdmin(admin.ModelAdmin):
     def member_count(self, room: Room) -> int:
         return room.member_count
 
+    @admin.action(description="Lock selected rooms (only moderators post)")
+    def lock(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        apply_to_each(
+            self,
+            request,
+            list(queryset),
+            lambda room: room_lock_set(actor=admin_actor(request, room), locked=True),
+        )
+
+    @admin.action(description="Unlock selected rooms")
+    def unlock(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        apply_to_each(
+            self,
+            request,
+            list(queryset),
+            lambda room: room_lock_set(actor=admin_actor(request, room), locked=False),
+        )
+
+    @admin.action(description="Archive selected rooms (read-only)")
+    def archive(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        apply_to_each(
+            self,
+            request,
+            list(queryset),
+            lambda room: room_archive_set(actor=admin_actor(request, room), archived=True),
+        )
+
+    @admin.action(description="Reopen selected rooms")
+    def unarchive(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        apply_to_each(
+            self,
+            request,
+            list(queryset),
+            lambda room: room_archive_set(actor=admin_actor(request, room), archived=False),
+        )
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "room", "role", "joined_at"]
+    list_display = ["user", "room", "role", "joined_at", "muted_until"]
     list_filter = ["role", "room"]
     search_fields = ["user__username", "user__display_name", "room__name", "room__slug"]
     list_select_related = ["user", "room"]
     autocomplete_fields = ["user", "room"]
+    readonly_fields = ["muted_until", "last_posted_at"]
+    actions = ["ban", "mute_for_an_hour", "unmute"]
 
     # Removing a member goes through the service so their open sockets close.
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
-        membership_revoke(room=obj.room, user=obj.user, keep_an_owner=False)
+        membership_revoke(room=obj.room, user=obj.user, keep_an_owner=False, reason="kicked")
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
         for membership in queryset.select_related("room", "user"):
-            membership_revoke(room=membership.room, user=membership.user, keep_an_owner=False)
+            membership_revoke(
+                room=membership.room, user=membership.user, keep_an_owner=False, reason="kicked"
+            )
+
+    @admin.action(description="Ban selected members from their rooms")
+    def ban(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        apply_to_each(
+            self,
+            request,
+            list(queryset.select_related("room", "user")),
+            lambda m: member_ban(
+                actor=admin_actor(request, m.room), target=m, reason="Banned by a site admin"
+            ),
+        )
+
+    @admin.action(description="Mute selected members for an hour")
+    def mute_for_an_hour(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        apply_to_each(
+            self,
+            request,
+            list(queryset.select_related("room", "user")),
+            lambda m: member_mute(
+                actor=admin_actor(request, m.room), target=m, duration=timedelta(hours=1)
+            ),
+        )
+
+    @admin.action(description="Unmute selected members")
+    def unmute(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        apply_to_each(
+            self,
+            request,
+            list(queryset.select_related("room", "user")),
+            lambda m: member_unmute(actor=admin_actor(request, m.room), target=m),
+        )
+
+
+@admin.register(Ban)
+class BanAdmin(admin.ModelAdmin):
+    list_display = ["user", "room", "banned_by", "reason", "created_at", "expires_at"]
+    list_filter = ["room"]
+    search_fields = ["user__username", "room__name", "reason"]
+    list_select_related = ["user", "room", "banned_by"]
+    raw_id_fields = ["user", "room", "banned_by"]
+    actions = ["unban"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # ban through the Membership admin, so the member's sockets close
+
+    @admin.action(description="Unban selected")
+    def unban(self, request: HttpRequest, queryset: QuerySet[Ban]) -> None:
+        apply_to_each(
+            self,
+            request,
+            list(queryset.select_related("room", "user")),
+            lambda ban: member_unban(actor=admin_actor(request, ban.room), ban=ban),
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Ban) -> None:
+        member_unban(actor=admin_actor(request, obj.room), ban=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Ban]) -> None:
+        self.unban(request, queryset)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = [
+        "room",
+        "invited_user",
+        "created_by",
+        "uses",
+        "max_uses",
+        "expires_at",
+        "revoked_at",
+    ]
+    list_filter = ["room"]
+    raw_id_fields = ["room", "invited_user", "created_by"]
+    readonly_fields = ["token", "uses"]

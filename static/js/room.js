@@ -22,6 +22,7 @@ const root = document.getElementById("chat");
 const slug = root.dataset.roomSlug;
 const me = root.dataset.username;
 const historyUrl = root.dataset.historyUrl;
+const canModerate = root.dataset.canModerate === "true";
 
 const list = document.getElementById("messages");
 const scroller = document.getElementById("message-scroller");
@@ -32,6 +33,7 @@ const loadOlder = document.getElementById("load-older");
 const jumpToLatest = document.getElementById("jump-to-latest");
 const composer = document.getElementById("composer");
 const input = document.getElementById("composer-input");
+const roomState = document.getElementById("room-state");
 
 const shown = new Map(); // message id -> <li>
 // Messages not yet acknowledged (stored) by the server: client_id -> {body, element}.
@@ -39,6 +41,7 @@ const shown = new Map(); // message id -> <li>
 const outbox = new Map();
 const outboxKey = `parley:outbox:${me}:${slug}`;
 let lastId = null; // highest id seen: where a reconnect catches up from
+let serverTime = null; // the server's clock at the last history: edits and deletes since then
 let oldestId = null;
 let socket = null;
 let attempts = 0;
@@ -81,8 +84,121 @@ function messageElement(message, { pending = false } = {}) {
   } else {
     meta.append(el("span", "message-time message-status", "sending…"));
   }
+  if (message.edited_at) meta.append(el("span", "message-edited", "(edited)"));
   item.append(meta, el("div", "message-body", message.body));
+  if (message.id) addActions(item, message);
   return item;
+}
+
+// ---------------------------------------------------------------------------
+// Message actions: authors edit and delete their own, moderators delete any
+// ---------------------------------------------------------------------------
+
+function addActions(item, message) {
+  const mine = message.author.username === me;
+  if (!mine && !canModerate) return;
+  const actions = el("span", "message-actions");
+  if (mine) {
+    const edit = el("button", "message-edit", "Edit");
+    edit.type = "button";
+    edit.addEventListener("click", () => startEdit(item));
+    actions.append(edit);
+  }
+  const remove = el("button", "message-delete", "Delete");
+  remove.type = "button";
+  remove.addEventListener("click", () => startDelete(item, mine));
+  actions.append(remove);
+  item.querySelector(".message-meta").append(actions);
+}
+
+function sendAction(frame) {
+  if (!socket || socket.readyState !== WebSocket.OPEN) {
+    showNotice("Not connected: try again in a moment.");
+    return false;
+  }
+  socket.send(JSON.stringify(frame));
+  return true;
+}
+
+function startEdit(item) {
+  if (item.querySelector(".message-edit-form")) return;
+  const body = item.querySelector(".message-body");
+  const form = el("form", "message-edit-form");
+  const area = el("textarea");
+  area.value = body.textContent;
+  area.maxLength = 4000;
+  area.setAttribute("aria-label", "Edit message");
+  const save = el("button", "button button-small", "Save");
+  save.type = "submit";
+  const cancel = el("button", "link-button", "Cancel");
+  cancel.type = "button";
+  form.append(area, save, cancel);
+  body.hidden = true;
+  body.after(form);
+  area.focus();
+  const close = () => {
+    form.remove();
+    body.hidden = false;
+  };
+  cancel.addEventListener("click", close);
+  area.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") close();
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = area.value.trim();
+    if (!text || text === body.textContent) return close();
+    if (sendAction({ type: "message.edit", id: Number(item.dataset.id), body: text })) close();
+  });
+}
+
+function startDelete(item, mine) {
+  if (item.querySelector(".message-delete-form")) return;
+  const form = el("form", "message-delete-form");
+  form.append(el("span", null, mine ? "Delete this message? " : "Remove this message? "));
+  let reason = null;
+  if (!mine) {
+    reason = el("input");
+    reason.type = "text";
+    reason.maxLength = 500;
+    reason.placeholder = "reason (optional)";
+    reason.setAttribute("aria-label", "Reason for removing");
+    form.append(reason);
+  }
+  const yes = el("button", "button button-small", "Delete");
+  yes.type = "submit";
+  const no = el("button", "link-button", "Cancel");
+  no.type = "button";
+  no.addEventListener("click", () => form.remove());
+  form.append(yes, no);
+  item.append(form);
+  (reason || yes).focus();
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const frame = { type: "message.delete", id: Number(item.dataset.id) };
+    if (reason && reason.value.trim()) frame.reason = reason.value.trim();
+    if (sendAction(frame)) form.remove();
+  });
+}
+
+function applyEdit(message) {
+  const item = shown.get(message.id);
+  if (!item) return;
+  const fresh = messageElement(message);
+  item.replaceWith(fresh);
+  shown.set(message.id, fresh);
+}
+
+function applyDelete(id) {
+  const item = shown.get(id);
+  if (!item) return;
+  item.remove();
+  shown.delete(id);
+  emptyNote.hidden = shown.size > 0 || outbox.size > 0;
 }
 
 function isNearBottom() {
@@ -247,6 +363,7 @@ function socketUrl() {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   const url = new URL(`${scheme}//${window.location.host}/ws/rooms/${encodeURIComponent(slug)}/`);
   if (lastId !== null) url.searchParams.set("after", String(lastId));
+  if (lastId !== null && serverTime) url.searchParams.set("since", serverTime);
   return url.toString();
 }
 
@@ -288,9 +405,10 @@ function connect() {
       return;
     }
     if (event.code in FINAL_CLOSES) {
+      const explained = stopped; // a "removed" frame already said why
       stopped = true;
       setState("offline", "Disconnected");
-      showNotice(FINAL_CLOSES[event.code]);
+      if (!explained) showNotice(FINAL_CLOSES[event.code]);
       composer.querySelector("button").disabled = true;
       input.disabled = true;
       return;
@@ -314,6 +432,9 @@ function handleFrame(frame) {
       signedOutOnce = false;
       showNotice("");
       const catchingUp = lastId !== null;
+      for (const id of frame.deleted || []) applyDelete(id);
+      for (const message of frame.edited || []) applyEdit(message);
+      if (frame.server_time) serverTime = frame.server_time;
       showMessages(frame.messages, { follow: !catchingUp });
       if (!catchingUp) loadOlder.hidden = !frame.has_more;
       emptyNote.hidden = shown.size > 0 || outbox.size > 0;
@@ -323,6 +444,25 @@ function handleFrame(frame) {
     }
     case "message.new":
       showMessages([frame.message], { follow: frame.message.author.username === me });
+      break;
+    case "message.edited":
+      applyEdit(frame.message);
+      break;
+    case "message.deleted":
+      applyDelete(frame.id);
+      break;
+    case "room.updated":
+      applyRoomState(frame.room);
+      break;
+    case "member.updated":
+      if (frame.is_me) {
+        // What I may do here changed (role, mute): the page redraws its controls.
+        window.location.reload();
+      }
+      break;
+    case "removed":
+      stopped = true;
+      showNotice(frame.detail || "You are no longer a member of this room.");
       break;
     case "error": {
       showNotice(frame.detail);
@@ -344,6 +484,16 @@ function handleFrame(frame) {
     default:
       break;
   }
+}
+
+function applyRoomState(room) {
+  document.querySelector(".chat-title").textContent = room.name;
+  let text = "";
+  if (room.archived) text = "This room is archived: it is read-only.";
+  else if (room.is_locked) text = "This room is locked: only moderators can post.";
+  else if (room.slow_mode_seconds) text = `Slow mode: one message every ${room.slow_mode_seconds} seconds.`;
+  roomState.textContent = text;
+  roomState.hidden = !text;
 }
 
 // ---------------------------------------------------------------------------

@@ -173,3 +173,63 @@ def test_a_message_left_in_the_outbox_is_sent_when_the_page_opens_again(
     stored = room.owner.get(f"/rooms/{room.slug}/messages/").json()["messages"]
     assert [m["client_id"] for m in stored] == ["left-behind-1"]
     context.close()
+
+
+def test_a_message_a_moderator_removes_vanishes_from_the_other_open_page(chat, room):
+    """The owner makes Grace a moderator; she removes Ada's message; Ada's page drops it live."""
+    ada, grace = chat
+    promoted = room.owner.post(
+        f"/rooms/{room.slug}/members/{room.member_name}/",
+        data={"action": "promote", "csrfmiddlewaretoken": room.owner.cookies["csrftoken"]},
+    )
+    assert promoted.status_code == 302
+    # Promotion reloads Grace's page so it shows the moderation controls.
+    expect(grace.page.locator("#chat")).to_have_attribute("data-can-moderate", "true")
+    expect(grace.page.locator("#connection-state")).to_have_attribute("data-state", "online")
+    ada.send("Something against the rules")
+    ada.send("Something fine")
+    expect(grace.bodies("Something against the rules")).to_have_count(1)
+
+    offending = grace.page.locator("#messages li.message").filter(
+        has_text="Something against the rules"
+    )
+    offending.locator(".message-delete").click()
+    offending.locator(".message-delete-form input").fill("spam")
+    offending.locator(".message-delete-form [type=submit]").click()
+
+    expect(ada.bodies("Something against the rules")).to_have_count(0)
+    expect(grace.bodies("Something against the rules")).to_have_count(0)
+    expect(ada.bodies("Something fine")).to_have_count(1)
+    stored = room.owner.get(f"/rooms/{room.slug}/messages/").json()["messages"]
+    assert [m["body"] for m in stored] == ["Something fine"]
+    audit = room.owner.get(f"/rooms/{room.slug}/audit/")
+    assert "spam" in audit.text
+
+
+def test_an_author_edits_a_message_and_the_other_page_shows_the_new_text(chat):
+    """Edit from the message menu; the other member sees the new text marked as edited."""
+    ada, grace = chat
+    ada.send("Helo everyone")
+    expect(grace.bodies("Helo everyone")).to_have_count(1)
+
+    mine = ada.page.locator("#messages li.message[data-id]").filter(has_text="Helo everyone")
+    mine.locator(".message-edit").click()
+    mine.locator(".message-edit-form textarea").fill("Hello everyone")
+    mine.locator(".message-edit-form textarea").press("Enter")
+
+    expect(grace.bodies("Hello everyone")).to_have_count(1)
+    expect(grace.bodies("Helo everyone")).to_have_count(0)
+    expect(grace.page.locator("#messages .message-edited")).to_have_count(1)
+
+
+def test_a_kicked_member_is_told_plainly(chat, room):
+    """Kicking closes the member's socket and their page says why instead of failing silently."""
+    _, grace = chat
+    kicked = room.owner.post(
+        f"/rooms/{room.slug}/members/{room.member_name}/",
+        data={"action": "kick", "csrfmiddlewaretoken": room.owner.cookies["csrftoken"]},
+    )
+    assert kicked.status_code == 302
+
+    expect(grace.page.locator("#chat-notice")).to_contain_text("removed you from this room")
+    expect(grace.page.locator("#connection-state")).to_have_attribute("data-state", "offline")

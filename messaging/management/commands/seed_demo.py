@@ -6,7 +6,7 @@ from django.db import transaction
 from accounts.models import User
 from messaging.models import Message
 from messaging.services import message_create
-from rooms.models import Room
+from rooms.models import Membership, Room
 from rooms.services import membership_create, room_create
 
 DEMO_PASSWORD = "parley-demo"
@@ -18,11 +18,14 @@ USERS = [
     ("carol", "Carol Cho"),
 ]
 
+# name, description, visibility, members (the first one owns the room)
 ROOMS = [
-    ("General", "Say hello. Everyone is welcome here.", ["alice", "bob", "carol"]),
-    ("Django help", "Questions about Django and Channels.", ["alice", "bob"]),
-    ("Random", "Everything else.", ["carol"]),
+    ("General", "Say hello. Everyone is welcome here.", "public", ["alice", "bob", "carol"]),
+    ("Django help", "Questions about Django and Channels.", "public", ["alice", "bob"]),
+    ("Random", "Everything else.", "public", ["carol"]),
+    ("Moderators", "A private room: invitation only.", "private", ["alice", "bob"]),
 ]
+MODERATORS = {"General": ["bob"]}
 
 CONVERSATION = {
     "General": [
@@ -62,12 +65,20 @@ class Command(BaseCommand):
             admin.set_password(ADMIN_PASSWORD)
             admin.save()
 
-        for name, description, members in ROOMS:
+        for name, description, visibility, members in ROOMS:
             room = Room.objects.filter(name=name).first()
             if room is None:
-                room = room_create(name=name, description=description, created_by=users[members[0]])
+                room = room_create(
+                    name=name,
+                    description=description,
+                    visibility=visibility,
+                    created_by=users[members[0]],
+                )
             for username in members:
                 membership_create(room=room, user=users[username])
+            Membership.objects.filter(
+                room=room, user__username__in=MODERATORS.get(name, [])
+            ).update(role=Membership.Role.MODERATOR)
             if not Message.objects.filter(room=room).exists():
                 for username, body in CONVERSATION.get(name, []):
                     message_create(room=room, author=users[username], body=body)
@@ -77,5 +88,6 @@ class Command(BaseCommand):
             + "\n  Users: "
             + ", ".join(username for username, _ in USERS)
             + f" (password: {DEMO_PASSWORD})"
+            + "\n  alice owns General; bob moderates it; Moderators is a private room"
             + f"\n  Site admin: admin (password: {ADMIN_PASSWORD}) at /admin/"
         )
