@@ -17,6 +17,8 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
     )
     body = models.TextField(_("body"), max_length=BODY_MAX_LENGTH)
+    # The body rendered from Markdown and sanitized, once, when written.
+    html = models.TextField(_("html"), blank=True)
     # Chosen by the sending client so that a resend is recognised, not stored twice.
     client_id = models.CharField(_("client id"), max_length=CLIENT_ID_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
@@ -48,3 +50,21 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class Mention(models.Model):
+    """``user`` is mentioned (``@username``) in ``message``."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="mention_once_per_message")
+        ]
+        indexes = [models.Index(fields=["user", "-message"], name="mention_user_latest")]
+
+    def __str__(self) -> str:
+        return f"@{self.user} in {self.message_id}"

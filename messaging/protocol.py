@@ -72,9 +72,20 @@ class DeleteMessage:
     reason: str
 
 
-Frame = SendMessage | EditMessage | DeleteMessage
-FRAME_TYPES = ("message.send", "message.edit", "message.delete")
+@dataclass(frozen=True)
+class Typing:
+    active: bool
+
+
+@dataclass(frozen=True)
+class MarkRead:
+    id: int
+
+
+Frame = SendMessage | EditMessage | DeleteMessage | Typing | MarkRead
+FRAME_TYPES = ("message.send", "message.edit", "message.delete", "typing", "read")
 REASON_MAX_LENGTH = 500
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number is no id, not a database error
 
 
 def error_frame(
@@ -126,10 +137,21 @@ def frame_parse(*, text_data: str | None, bytes_data: bytes | None, max_bytes: i
         )
     if frame_type == "message.send":
         return _send_parse(data, client_id, echo_id)
+    if frame_type == "typing":
+        active = data.get("active", True)
+        if not isinstance(active, bool):
+            raise ProtocolError(ErrorCode.INVALID, _("active must be true or false."))
+        return Typing(active=active)
     message_id = data.get("id")
     # bool is an int in Python; an id is not.
-    if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 1:
+    if (
+        not isinstance(message_id, int)
+        or isinstance(message_id, bool)
+        or not 1 <= message_id <= MAX_ID
+    ):
         raise ProtocolError(ErrorCode.INVALID, _("id must be a message id."), echo_id)
+    if frame_type == "read":
+        return MarkRead(id=message_id)
     if frame_type == "message.edit":
         return EditMessage(id=message_id, body=_text_field(data, "body", echo_id))
     reason = data.get("reason", "")

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from accounts.models import User
+from messaging.formatting import body_render
 from messaging.models import Message
 from rooms.models import Room
 
@@ -23,10 +24,21 @@ def message_payload(message: Message) -> dict[str, Any]:
             "display_name": message.author.shown_name,
         },
         "body": message.body,
+        "html": message.html or body_render(message.body),
+        "mentions": message_mentioned_usernames(message),
         "created_at": iso_utc(message.created_at),
         "edited_at": iso_utc(message.edited_at),
         "client_id": message.client_id or None,
     }
+
+
+def message_mentioned_usernames(message: Message) -> list[str]:
+    """Who the message mentions. Written messages carry ``mentioned``; listed ones
+    have their mentions prefetched by the selectors below."""
+    mentioned = getattr(message, "mentioned", None)
+    if mentioned is None:
+        mentioned = [mention.user for mention in message.mentions.all()]
+    return sorted(user.username for user in mentioned)
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -47,8 +59,10 @@ def message_list(
     the latest ones, or the latest ones before ``before`` (scrolling back).
     """
     # Deleted messages keep their place in the id order but are never served.
-    messages = Message.objects.filter(room=room, deleted_at__isnull=True).select_related(
-        "author", "room"
+    messages = (
+        Message.objects.filter(room=room, deleted_at__isnull=True)
+        .select_related("author", "room")
+        .prefetch_related("mentions__user")
     )
     if after is not None:
         page = list(messages.filter(id__gt=after).order_by("id")[: limit + 1])
@@ -62,6 +76,7 @@ def message_list(
 def message_get_by_client_id(*, room: Room, author: User, client_id: str) -> Message | None:
     return (
         Message.objects.select_related("author", "room")
+        .prefetch_related("mentions__user")
         .filter(room=room, author=author, client_id=client_id)
         .first()
     )

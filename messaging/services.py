@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.models import AuditLogEntry
 from audit.services import audit_record
-from messaging.models import BODY_MAX_LENGTH, Message
+from messaging.formatting import body_render, mentioned_usernames
+from messaging.models import BODY_MAX_LENGTH, Mention, Message
 from messaging.selectors import message_get_by_client_id, message_new_frame_text, message_payload
 from messaging.throttle import message_token_take
-from rooms.events import room_event_send_on_commit
+from rooms.events import room_activity_send_on_commit, room_event_send_on_commit
 from rooms.models import Membership, Room
 from rooms.permissions import RANK, Action, PermissionDenied, check
 from rooms.selectors import room_actor_get
@@ -49,6 +50,19 @@ def message_body_clean(body: str) -> str:
             % {"max": BODY_MAX_LENGTH, "n": len(body)},
         )
     return body
+
+
+def _mentioned_members(*, room: Room, body: str) -> list[User]:
+    """Room members named with ``@username`` in ``body`` (one query, only if any ``@``)."""
+    names = mentioned_usernames(body)
+    if not names:
+        return []
+    return list(User.objects.filter(username__in=names, memberships__room=room, is_active=True))
+
+
+def _render(*, room: Room, body: str) -> tuple[str, list[User]]:
+    mentioned = _mentioned_members(room=room, body=body)
+    return body_render(body, mentions=[user.username for user in mentioned]), mentioned
 
 
 def _slow_mode_wait(*, room: Room, membership: Membership) -> float:
@@ -103,11 +117,14 @@ def message_create(
             _("You are sending messages too fast; wait %(s).1f s.") % {"s": retry_after},
             retry_after=round(retry_after, 2),
         )
+    html, mentioned = _render(room=room, body=body)
     try:
         with transaction.atomic():
             message = Message.objects.create(
-                room=room, author=author, body=body, client_id=client_id
+                room=room, author=author, body=body, html=html, client_id=client_id
             )
+            message.mentioned = mentioned
+            Mention.objects.bulk_create(Mention(message=message, user=user) for user in mentioned)
             if room.slow_mode_seconds:
                 Membership.objects.filter(pk=actor.membership.pk).update(
                     last_posted_at=message.created_at
@@ -119,6 +136,18 @@ def message_create(
                     # Encoded once here, not once per receiving socket.
                     "text": message_new_frame_text(message),
                     "sender_channel": sender_channel,
+                },
+            )
+            room_activity_send_on_commit(
+                room=room,
+                event={
+                    "type": "room.activity",
+                    "room": room.slug,
+                    "id": message.pk,
+                    "author_id": author.pk,
+                    "author": author.shown_name,
+                    "mention_ids": [user.pk for user in mentioned],
+                    "excerpt": body[:140],
                 },
             )
     except IntegrityError:
@@ -149,8 +178,14 @@ def message_edit(*, room: Room, user: User, message_id: int, body: str) -> Messa
     except PermissionDenied as denied:
         raise MessageRejected.from_denial(denied) from None
     message.body = message_body_clean(body)
+    message.html, mentioned = _render(room=actor.room, body=message.body)
     message.edited_at = timezone.now()
-    message.save(update_fields=["body", "edited_at"])
+    message.save(update_fields=["body", "html", "edited_at"])
+    message.mentions.exclude(user__in=mentioned).delete()
+    Mention.objects.bulk_create(
+        (Mention(message=message, user=user) for user in mentioned), ignore_conflicts=True
+    )
+    message.mentioned = mentioned
     room_event_send_on_commit(
         room=actor.room, event={"type": "message.edited", "message": message_payload(message)}
     )
@@ -185,3 +220,18 @@ def message_delete(*, room: Room, user: User, message_id: int, reason: str = "")
         )
     room_event_send_on_commit(room=actor.room, event={"type": "message.deleted", "id": message.pk})
     return message
+
+
+def membership_read_mark(*, room: Room, user: User, message_id: int) -> int:
+    """Move the member's read marker forward to ``message_id`` (never back).
+
+    Returns the marker as stored. The id is capped at the room's newest
+    message, so a client cannot mark the future as read.
+    """
+    newest = Message.objects.filter(room=room, id__lte=message_id).order_by("-id").first()
+    if newest is not None:
+        Membership.objects.filter(room=room, user=user, last_read_id__lt=newest.pk).update(
+            last_read_id=newest.pk
+        )
+    membership = Membership.objects.filter(room=room, user=user).only("last_read_id").first()
+    return membership.last_read_id if membership else 0

@@ -7,6 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from accounts.events import user_group_name
 from rooms.models import Membership, Room
 
 logger = logging.getLogger(__name__)
@@ -24,13 +25,14 @@ def room_event_send_on_commit(*, room: Room, event: dict[str, Any]) -> None:
     group messages at most once, so a failure here is logged, not raised:
     the data is already stored and clients catch up by message id.
     """
-    group = room_group_name(room)
+    group_send_on_commit(room_group_name(room), event)
 
+
+def group_send_on_commit(group: str, event: dict[str, Any]) -> None:
     def send() -> None:
         layer = get_channel_layer()
-        if layer is None:
-            return
-        async_to_sync(layer.group_send)(group, event)
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, event)
 
     transaction.on_commit(send, robust=True)
 
@@ -74,3 +76,18 @@ def member_removed(*, room: Room, user_id: int, reason: str) -> None:
     room_event_send_on_commit(
         room=room, event={"type": "membership.revoked", "user_id": user_id, "reason": reason}
     )
+
+
+def room_activity_group_name(room_or_id: Room | int) -> str:
+    """The group of sidebars following ``room``: told about new messages only."""
+    room_id = room_or_id.pk if isinstance(room_or_id, Room) else room_or_id
+    return f"activity-{room_id}"
+
+
+def room_activity_send_on_commit(*, room: Room, event: dict[str, Any]) -> None:
+    group_send_on_commit(room_activity_group_name(room), event)
+
+
+def inbox_changed(*, user_id: int) -> None:
+    """The user's rooms changed (joined, left): their sidebars follow the new set."""
+    group_send_on_commit(user_group_name(user_id), {"type": "inbox.changed"})

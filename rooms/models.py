@@ -13,8 +13,14 @@ class Room(models.Model):
         PUBLIC = "public", _("Public: listed, anyone signed in can join")
         PRIVATE = "private", _("Private: unlisted, members join by invitation")
 
+    class Kind(models.TextChoices):
+        ROOM = "room", _("Room")
+        DIRECT = "direct", _("Direct messages")
+
     name = models.CharField(_("name"), max_length=80)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    # A direct conversation is a private room of exactly two people, never listed.
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.ROOM)
     description = models.TextField(_("description"), blank=True, max_length=500)
     visibility = models.CharField(
         _("visibility"), max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC
@@ -53,6 +59,10 @@ class Room(models.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
+    @property
+    def is_direct(self) -> bool:
+        return self.kind == self.Kind.DIRECT
+
 
 class Membership(models.Model):
     class Role(models.TextChoices):
@@ -69,6 +79,8 @@ class Membership(models.Model):
     muted_until = models.DateTimeField(_("muted until"), null=True, blank=True)
     # Written only while the room is in slow mode, to keep plain rooms to one write per message.
     last_posted_at = models.DateTimeField(_("last posted at"), null=True, blank=True)
+    # The newest message id this member has read: unread counts and the "new" divider.
+    last_read_id = models.PositiveBigIntegerField(_("last read message"), default=0)
 
     class Meta:
         constraints = [

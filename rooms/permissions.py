@@ -152,11 +152,12 @@ def denial(
         return Denial("forbidden", _("You can only change your own messages."))
     if action in {Action.POST, Action.EDIT_OWN}:
         membership = actor.membership
-        if membership is None:
+        if membership is None and action == Action.POST:
+            # Staff read and moderate anywhere, but speak only where they joined.
             return Denial("forbidden", _("Join the room to post in it."))
         if room.is_locked and RANK[role] < RANK[Role.MODERATOR]:
             return Denial("locked", _("This room is locked: only moderators can post."))
-        if membership.is_muted:
+        if membership is not None and membership.is_muted:
             return Denial(
                 "muted",
                 _("You are muted in this room until %(until)s.")

@@ -5,7 +5,7 @@ it did not exist (404, close code 4404), never "forbidden", so its existence
 does not leak.
 """
 
-from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from accounts.models import User
@@ -76,6 +76,65 @@ def room_list(*, user: User) -> QuerySet[Room]:
 
 def room_member_count(*, room: Room) -> int:
     return room.memberships.count()
+
+
+def room_member_summaries(*, room: Room) -> list[dict]:
+    """Id, username and shown name of every active member: what presence is built from."""
+    return [
+        {"id": pk, "username": username, "display_name": display_name or username}
+        for pk, username, display_name in room.memberships.filter(user__is_active=True)
+        .order_by("user__username")
+        .values_list("user_id", "user__username", "user__display_name")
+    ]
+
+
+def unread_counts(*, user: User) -> list[dict]:
+    """For each of my rooms and conversations: unread messages and unread mentions.
+
+    Unread means newer than my read marker, not written by me and not deleted.
+    """
+    from messaging.models import Mention, Message
+
+    unread = (
+        Message.objects.filter(
+            room=OuterRef("room"), id__gt=OuterRef("last_read_id"), deleted_at__isnull=True
+        )
+        .exclude(author=user)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    mentions = (
+        Mention.objects.filter(
+            user=user,
+            message__room=OuterRef("room"),
+            message__id__gt=OuterRef("last_read_id"),
+            message__deleted_at__isnull=True,
+        )
+        .order_by()
+        .values("message__room")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    memberships = (
+        Membership.objects.filter(user=user)
+        .select_related("room")
+        .annotate(unread=Subquery(unread), mentions=Subquery(mentions))
+        .order_by("room__kind", "room__name")
+    )
+    return [
+        {
+            "id": membership.room_id,
+            "slug": membership.room.slug,
+            "name": membership.room.name,
+            "kind": membership.room.kind,
+            "unread": membership.unread or 0,
+            "mentions": membership.mentions or 0,
+            "last_read_id": membership.last_read_id,
+        }
+        for membership in memberships
+    ]
 
 
 def room_members(*, room: Room) -> QuerySet[Membership]:

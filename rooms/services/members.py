@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.models import AuditLogEntry
 from audit.services import audit_record
-from rooms.events import member_removed, member_updated
+from rooms.events import inbox_changed, member_removed, member_updated
 from rooms.models import Ban, Membership, Room
 from rooms.permissions import Action, Actor, Denial, PermissionDenied, check
 from rooms.selectors import ban_get_active
@@ -23,9 +23,11 @@ class OwnerCannotLeave(Exception):
 
 def membership_create(*, room: Room, user: User, role: str = Membership.Role.MEMBER) -> Membership:
     """Make ``user`` a member of ``room``; joining twice keeps the first membership."""
-    membership, _created = Membership.objects.get_or_create(
+    membership, created = Membership.objects.get_or_create(
         room=room, user=user, defaults={"role": role}
     )
+    if created:
+        inbox_changed(user_id=user.pk)
     return membership
 
 
@@ -68,6 +70,7 @@ def membership_revoke(
         raise OwnerCannotLeave(room.slug)
     membership.delete()
     member_removed(room=room, user_id=user.pk, reason=reason)
+    inbox_changed(user_id=user.pk)
     return True
 
 

@@ -60,7 +60,8 @@ def test_the_same_client_id_from_another_author_is_a_different_message(member, o
 def test_message_create_broadcasts_only_after_commit(member, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         message_create(room=member.room, author=member.user, body="hello")
-    assert len(callbacks) == 1
+    # One for the room's open pages, one for the sidebars of its members.
+    assert len(callbacks) == 2
 
 
 def test_message_payload_is_json_safe_and_in_utc(member):
@@ -72,6 +73,8 @@ def test_message_payload_is_json_safe_and_in_utc(member):
         "room": "lobby",
         "author": {"username": "ada", "display_name": "Ada Lovelace"},
         "body": "hi",
+        "html": "<p>hi</p>",
+        "mentions": [],
         "created_at": payload["created_at"],
         "edited_at": None,
         "client_id": "c",

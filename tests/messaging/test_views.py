@@ -15,7 +15,17 @@ def test_history_gives_members_the_latest_messages_oldest_first(auth_client, mem
     assert [m["id"] for m in data["messages"]] == [messages[1].pk, messages[2].pk]
     assert data["has_more"] is True
     first = data["messages"][0]
-    assert set(first) == {"id", "room", "author", "body", "created_at", "edited_at", "client_id"}
+    assert set(first) == {
+        "id",
+        "room",
+        "author",
+        "body",
+        "html",
+        "mentions",
+        "created_at",
+        "edited_at",
+        "client_id",
+    }
     assert first["room"] == "lobby"
 
 

@@ -1,32 +1,36 @@
-"""The websocket side of a room. Thin: rules live in services and selectors."""
+"""One open room page. Thin: rules live in services and selectors."""
 
+import asyncio
 import logging
-from datetime import datetime
+import time
 from typing import Any
-from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.events import session_group_name, user_group_name
 from messaging import protocol
-from messaging.selectors import (
-    iso_utc,
-    message_changes_since,
-    message_list,
-    message_new_frame_text,
-    message_payload,
+from messaging.consumers.common import (
+    catch_up_from_query,
+    history_frame,
+    membership_read_mark_async,
+    message_delete_async,
+    message_edit_async,
+    message_store,
+    presence_enter_async,
+    presence_leave_async,
+    presence_snapshot,
+    room_get_for_member_async,
+    socket_slot_acquire_async,
+    socket_slot_release_async,
 )
-from messaging.services import MessageRejected, message_create, message_delete, message_edit
-from messaging.throttle import socket_slot_acquire, socket_slot_release
+from messaging.services import MessageRejected
 from rooms.events import room_group_name
 from rooms.models import Room
-from rooms.selectors import NotAMember, room_get_for_member
+from rooms.selectors import NotAMember
 
 logger = logging.getLogger(__name__)
 
@@ -35,58 +39,8 @@ REMOVED_DETAIL = {
     "kicked": _lazy("A moderator removed you from this room. You may join it again."),
     "banned": _lazy("A moderator banned you from this room."),
 }
-
-room_get_for_member_async = database_sync_to_async(room_get_for_member)
-message_edit_async = database_sync_to_async(message_edit)
-message_delete_async = database_sync_to_async(message_delete)
-socket_slot_acquire_async = database_sync_to_async(socket_slot_acquire)
-socket_slot_release_async = database_sync_to_async(socket_slot_release)
-
-
-@database_sync_to_async
-def message_send(**kwargs: Any) -> tuple[str, bool]:
-    """Store a message; return its ``message.new`` frame text and whether it is new."""
-    message, created = message_create(**kwargs)
-    return message_new_frame_text(message), created
-
-
-@database_sync_to_async
-def history_frame(*, room: Room, after: int | None, since: datetime | None) -> dict[str, Any]:
-    # Read before the query, so a change made while it runs is sent again next time.
-    server_time = iso_utc(timezone.now())
-    if after is None:
-        messages, has_more = message_list(room=room, limit=protocol.HISTORY_LIMIT)
-    else:
-        messages, has_more = message_list(room=room, after=after, limit=protocol.CATCH_UP_LIMIT)
-    frame = {
-        "type": "history",
-        "messages": [message_payload(message) for message in messages],
-        "has_more": has_more,
-        "server_time": server_time,
-    }
-    if after is not None and since is not None:
-        edited, deleted = message_changes_since(room=room, up_to=after, since=since)
-        frame["edited"] = [message_payload(message) for message in edited]
-        frame["deleted"] = deleted
-    return frame
-
-
-def catch_up_from_query(query_string: bytes) -> tuple[int | None, datetime | None]:
-    """``?after=<id>&since=<server_time>`` from a reconnecting client.
-
-    Raises ``ValueError`` when either is malformed.
-    """
-    query = parse_qs(query_string.decode("latin-1"))
-    after = since = None
-    if query.get("after"):
-        after = int(query["after"][0])
-        if after < 0:
-            raise ValueError(after)
-    if query.get("since"):
-        since = datetime.fromisoformat(query["since"][0])
-        if since.tzinfo is None:
-            raise ValueError(since)
-    return after, since
+# A typing notice goes out at most this often per socket; pages drop it after a few seconds.
+TYPING_MIN_INTERVAL = 2.5
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
@@ -94,6 +48,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
     holds_socket_slot = False
     rate_limit_strikes = 0
+    heartbeat: asyncio.Task | None = None
+    online_sent: tuple[str, ...] | None = None
+    typing_sent_at = 0.0
+    # Pages ask for presence and typing with ?presence=1; other clients (bots,
+    # load tests) are counted as present but not sent that chatter.
+    wants_presence = False
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
@@ -137,9 +97,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=protocol.CLOSE_TRY_AGAIN_LATER)
             return
         self.room = room
+        self.me = {"username": self.user.username, "display_name": self.user.shown_name}
+        self.wants_presence = b"presence=1" in self.scope.get("query_string", b"").split(b"&")
         if after_error is not None:
             await self.send_json(after_error)
         await self.send_json(history)
+        await self.presence_start()
 
     async def groups_join(self, room: Room) -> None:
         groups = [room_group_name(room), user_group_name(self.user.pk)]
@@ -151,6 +114,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             self.groups_joined += (group,)
 
     async def disconnect(self, code: int) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        if self.room is not None:
+            await self.presence_end()
         for group in self.groups_joined:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -162,6 +129,60 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 await socket_slot_release_async(user_id=self.user.pk)
             except Exception:
                 logger.warning("Could not release a socket slot of user %s", self.user.pk)
+
+    # --- Presence: announced on arrival and departure, re-synced on every heartbeat
+
+    async def presence_start(self) -> None:
+        try:
+            came_online = await presence_enter_async(
+                room_id=self.room.pk, user_id=self.user.pk, channel=self.channel_name
+            )
+            if came_online:
+                await self.room_broadcast(
+                    {"type": "presence.changed", "user": self.me, "online": True}
+                )
+            await self.presence_sync()
+        except Exception:
+            logger.warning("Presence unavailable in room %s", self.room.slug, exc_info=True)
+        self.heartbeat = asyncio.create_task(self.presence_heartbeat())
+
+    async def presence_heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(settings.PARLEY_PRESENCE_HEARTBEAT)
+            try:
+                await presence_enter_async(
+                    room_id=self.room.pk, user_id=self.user.pk, channel=self.channel_name
+                )
+                await self.presence_sync()
+            except Exception:
+                logger.warning("Presence heartbeat failed in room %s", self.room.slug)
+
+    async def presence_sync(self) -> None:
+        """Send who is online, when it differs from what this page was last told."""
+        if not self.wants_presence:
+            return
+        online = await presence_snapshot(room=self.room)
+        names = tuple(user["username"] for user in online)
+        if names != self.online_sent:
+            self.online_sent = names
+            await self.send_json({"type": "presence", "online": online})
+
+    async def presence_end(self) -> None:
+        try:
+            went_offline = await presence_leave_async(
+                room_id=self.room.pk, user_id=self.user.pk, channel=self.channel_name
+            )
+            if went_offline:
+                await self.room_broadcast(
+                    {"type": "presence.changed", "user": self.me, "online": False}
+                )
+        except Exception:
+            logger.warning("Could not record leaving room %s", self.room.slug)
+
+    async def room_broadcast(self, event: dict[str, Any]) -> None:
+        await self.channel_layer.group_send(room_group_name(self.room), event)
+
+    # --- Frames from the page
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.room is None:
@@ -176,16 +197,20 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(error.as_frame())
             return
         if isinstance(frame, protocol.SendMessage):
-            await self.message_send(frame)
+            await self.message_send_frame(frame)
         elif isinstance(frame, protocol.EditMessage):
             await self.message_change(message_edit_async, id=frame.id, body=frame.body)
-        else:
+        elif isinstance(frame, protocol.DeleteMessage):
             await self.message_change(message_delete_async, id=frame.id, reason=frame.reason)
+        elif isinstance(frame, protocol.Typing):
+            await self.typing_frame(frame)
+        else:
+            await self.read_frame(frame)
 
-    async def message_send(self, frame: protocol.SendMessage) -> None:
+    async def message_send_frame(self, frame: protocol.SendMessage) -> None:
         client_id = frame.client_id or None
         try:
-            text, _created = await message_send(
+            text, _created = await message_store(
                 room=self.room,
                 author=self.user,
                 body=frame.body,
@@ -231,6 +256,27 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 protocol.ErrorCode.UNAVAILABLE, _("Try again in a moment."), None, id=id
             )
 
+    async def typing_frame(self, frame: protocol.Typing) -> None:
+        now = time.monotonic()
+        if frame.active and now - self.typing_sent_at < TYPING_MIN_INTERVAL:
+            return
+        self.typing_sent_at = now if frame.active else 0.0
+        await self.room_broadcast({"type": "typing", "user": self.me, "active": frame.active})
+
+    async def read_frame(self, frame: protocol.MarkRead) -> None:
+        try:
+            last_read = await membership_read_mark_async(
+                room=self.room, user=self.user, message_id=frame.id
+            )
+        except DatabaseError:
+            logger.warning("Could not move the read marker in room %s", self.room.slug)
+            return
+        # Every page of this user (other tabs, the sidebar) learns the new marker.
+        await self.channel_layer.group_send(
+            user_group_name(self.user.pk),
+            {"type": "room.read", "room": self.room.slug, "last_read_id": last_read},
+        )
+
     async def message_rejected(self, rejected: MessageRejected, client_id: str | None) -> None:
         extra = {}
         if rejected.retry_after is not None:
@@ -247,7 +293,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             protocol.error_frame(code=code, detail=detail, client_id=client_id, **extra)
         )
 
-    # Group events: one handler each, and they only send.
+    # --- Group events: one handler each, and they only send
 
     async def message_new(self, event: dict[str, Any]) -> None:
         if event.get("sender_channel") != self.channel_name:
@@ -270,6 +316,21 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 "is_me": event["user_id"] == self.user.pk,
             }
         )
+
+    async def presence_changed(self, event: dict[str, Any]) -> None:
+        if self.wants_presence:
+            await self.send_json(event)
+
+    async def typing(self, event: dict[str, Any]) -> None:
+        if self.wants_presence and event["user"]["username"] != self.user.username:
+            await self.send_json(event)
+
+    async def room_read(self, event: dict[str, Any]) -> None:
+        if event["room"] == self.room.slug:
+            await self.send_json({"type": "read", "last_read_id": event["last_read_id"]})
+
+    async def inbox_changed(self, event: dict[str, Any]) -> None:
+        """For the sidebar's socket; a room page has nothing to redraw."""
 
     async def membership_revoked(self, event: dict[str, Any]) -> None:
         if event["user_id"] == self.user.pk:

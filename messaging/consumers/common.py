@@ -1,0 +1,95 @@
+"""Database access for the consumers, wrapped once at the async boundary."""
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from messaging import protocol
+from messaging.presence import presence_enter, presence_leave, presence_online
+from messaging.selectors import (
+    iso_utc,
+    message_changes_since,
+    message_list,
+    message_new_frame_text,
+    message_payload,
+)
+from messaging.services import (
+    membership_read_mark,
+    message_create,
+    message_delete,
+    message_edit,
+)
+from messaging.throttle import socket_slot_acquire, socket_slot_release
+from rooms.models import Room
+from rooms.selectors import room_get_for_member, room_member_summaries, unread_counts
+
+room_get_for_member_async = database_sync_to_async(room_get_for_member)
+message_edit_async = database_sync_to_async(message_edit)
+message_delete_async = database_sync_to_async(message_delete)
+membership_read_mark_async = database_sync_to_async(membership_read_mark)
+socket_slot_acquire_async = database_sync_to_async(socket_slot_acquire)
+socket_slot_release_async = database_sync_to_async(socket_slot_release)
+presence_enter_async = database_sync_to_async(presence_enter)
+presence_leave_async = database_sync_to_async(presence_leave)
+unread_counts_async = database_sync_to_async(unread_counts)
+
+
+@database_sync_to_async
+def message_store(**kwargs: Any) -> tuple[str, bool]:
+    """Store a message; return its ``message.new`` frame text and whether it is new."""
+    message, created = message_create(**kwargs)
+    return message_new_frame_text(message), created
+
+
+@database_sync_to_async
+def presence_snapshot(*, room: Room) -> list[dict[str, str]]:
+    """The members of ``room`` who have it open now, by name."""
+    members = room_member_summaries(room=room)
+    online = presence_online(room_id=room.pk, user_ids=[member["id"] for member in members])
+    return [
+        {"username": member["username"], "display_name": member["display_name"]}
+        for member in members
+        if member["id"] in online
+    ]
+
+
+@database_sync_to_async
+def history_frame(*, room: Room, after: int | None, since: datetime | None) -> dict[str, Any]:
+    # Read before the query, so a change made while it runs is sent again next time.
+    server_time = iso_utc(timezone.now())
+    if after is None:
+        messages, has_more = message_list(room=room, limit=protocol.HISTORY_LIMIT)
+    else:
+        messages, has_more = message_list(room=room, after=after, limit=protocol.CATCH_UP_LIMIT)
+    frame = {
+        "type": "history",
+        "messages": [message_payload(message) for message in messages],
+        "has_more": has_more,
+        "server_time": server_time,
+    }
+    if after is not None and since is not None:
+        edited, deleted = message_changes_since(room=room, up_to=after, since=since)
+        frame["edited"] = [message_payload(message) for message in edited]
+        frame["deleted"] = deleted
+    return frame
+
+
+def catch_up_from_query(query_string: bytes) -> tuple[int | None, datetime | None]:
+    """``?after=<id>&since=<server_time>`` from a reconnecting client.
+
+    Raises ``ValueError`` when either is malformed.
+    """
+    query = parse_qs(query_string.decode("latin-1"))
+    after = since = None
+    if query.get("after"):
+        after = int(query["after"][0])
+        if not 0 <= after <= protocol.MAX_ID:
+            raise ValueError(after)
+    if query.get("since"):
+        since = datetime.fromisoformat(query["since"][0])
+        if since.tzinfo is None:
+            raise ValueError(since)
+    return after, since
