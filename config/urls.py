@@ -1,13 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from rooms.views import home
+from config.health import healthz
+from messaging.views import mentions_view, search_view
+from rooms.views import direct_view, home
 
 urlpatterns = [
     path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("rooms/", include("rooms.urls")),
     path("rooms/", include("messaging.urls")),
+    path("dm/<str:username>/", direct_view, name="direct"),
+    path("search/", search_view, name="search"),
+    path("mentions/", mentions_view, name="mentions"),
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
+
 from accounts.models import User
 from messaging.formatting import body_render
 from messaging.models import Message
@@ -96,3 +98,49 @@ def message_changes_since(
         older.filter(edited_at__gt=since, deleted_at__isnull=True).select_related("author", "room")
     )
     return edited, deleted
+
+
+SEARCH_LIMIT = 50
+
+
+def message_search(*, user: User, query: str, room: Room | None = None) -> list[Message]:
+    """Messages in the user's rooms (or one of them) matching ``query``, best first.
+
+    PostgreSQL ranks with its full-text search (stemming, "quoted phrases",
+    -exclusions); SQLite, the embedded default, falls back to every word
+    appearing somewhere in the body, newest first.
+    """
+    messages = Message.objects.filter(
+        deleted_at__isnull=True, room__memberships__user=user
+    ).select_related("author", "room")
+    if room is not None:
+        messages = messages.filter(room=room)
+    query = query.strip()
+    if not query:
+        return []
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = SearchVector("body", config="english")
+        search = SearchQuery(query, config="english", search_type="websearch")
+        messages = (
+            messages.annotate(rank=SearchRank(vector, search))
+            .filter(rank__gt=0)
+            .order_by("-rank", "-id")
+        )
+    else:
+        for word in query.split()[:10]:
+            messages = messages.filter(body__icontains=word.strip('"'))
+        messages = messages.order_by("-id")
+    return list(messages[:SEARCH_LIMIT])
+
+
+def mention_list(*, user: User, limit: int = 100) -> list[Message]:
+    """Messages that mention ``user``, newest first, in rooms they are still in."""
+    return list(
+        Message.objects.filter(
+            mentions__user=user, deleted_at__isnull=True, room__memberships__user=user
+        )
+        .select_related("author", "room")
+        .order_by("-id")[:limit]
+    )

@@ -1,8 +1,10 @@
-from django.http import HttpRequest, JsonResponse
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from messaging.selectors import message_list, message_payload
+from messaging.selectors import mention_list, message_list, message_payload, message_search
 from rooms.models import Room
 from rooms.selectors import NotAMember, room_get_for_member
 
@@ -54,4 +56,27 @@ def room_messages_view(request: HttpRequest, slug: str) -> JsonResponse:
     messages, has_more = message_list(room=room, limit=limit, before=before, after=after)
     return JsonResponse(
         {"messages": [message_payload(message) for message in messages], "has_more": has_more}
+    )
+
+
+@login_required
+def search_view(request: HttpRequest) -> HttpResponse:
+    """Search my rooms, or one of them with ``?room=<slug>``."""
+    query = request.GET.get("q", "")[:200]
+    room = None
+    if slug := request.GET.get("room"):
+        try:
+            room = room_get_for_member(slug=slug, user=request.user)
+        except (Room.DoesNotExist, NotAMember):
+            raise Http404 from None
+    results = message_search(user=request.user, query=query, room=room) if query else []
+    return render(
+        request, "messaging/search.html", {"query": query, "room": room, "results": results}
+    )
+
+
+@login_required
+def mentions_view(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "messaging/mentions.html", {"mentioned": mention_list(user=request.user)}
     )

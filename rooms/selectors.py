@@ -61,7 +61,9 @@ def room_get_visible(*, slug: str, user: User) -> Room:
 
 def room_list(*, user: User) -> QuerySet[Room]:
     """The rooms ``user`` may see, with member counts, marking those they belong to."""
-    rooms = Room.objects.annotate(member_count=Count("memberships", distinct=True))
+    rooms = Room.objects.filter(kind=Room.Kind.ROOM).annotate(
+        member_count=Count("memberships", distinct=True)
+    )
     if not user.is_authenticated:
         return rooms.filter(visibility=Room.Visibility.PUBLIC).annotate(
             is_member=Value(False, output_field=BooleanField())
@@ -123,11 +125,15 @@ def unread_counts(*, user: User) -> list[dict]:
         .annotate(unread=Subquery(unread), mentions=Subquery(mentions))
         .order_by("room__kind", "room__name")
     )
+    memberships = list(memberships)
+    partners = _conversation_partners(
+        user=user, room_ids=[m.room_id for m in memberships if m.room.is_direct]
+    )
     return [
         {
             "id": membership.room_id,
             "slug": membership.room.slug,
-            "name": membership.room.name,
+            "name": partners.get(membership.room_id, membership.room.name),
             "kind": membership.room.kind,
             "unread": membership.unread or 0,
             "mentions": membership.mentions or 0,
@@ -135,6 +141,25 @@ def unread_counts(*, user: User) -> list[dict]:
         }
         for membership in memberships
     ]
+
+
+def _conversation_partners(*, user: User, room_ids: list[int]) -> dict[int, str]:
+    """For direct conversations: the other person's shown name, by room id."""
+    if not room_ids:
+        return {}
+    others = (
+        Membership.objects.filter(room_id__in=room_ids)
+        .exclude(user=user)
+        .values_list("room_id", "user__username", "user__display_name")
+    )
+    return {room_id: display_name or username for room_id, username, display_name in others}
+
+
+def room_title(*, room: Room, user: User) -> str:
+    """What the room is called for ``user``: a conversation is named after the other person."""
+    if room.is_direct:
+        return _conversation_partners(user=user, room_ids=[room.pk]).get(room.pk, room.name)
+    return room.name
 
 
 def room_members(*, room: Room) -> QuerySet[Membership]:

@@ -1,5 +1,6 @@
 """Writes about rooms, their members and invitations."""
 
+from rooms.services.direct import direct_room_get_or_create
 from rooms.services.invitations import (
     InvitationUnusable,
     invitation_accept,
@@ -30,6 +31,7 @@ from rooms.services.rooms import (
 __all__ = [
     "InvitationUnusable",
     "OwnerCannotLeave",
+    "direct_room_get_or_create",
     "invitation_accept",
     "invitation_create",
     "invitation_revoke",

@@ -62,6 +62,8 @@ def invitation_create(
 @transaction.atomic
 def invitation_revoke(*, actor: Actor, invitation: Invitation) -> None:
     check(actor, Action.INVITE)
+    if invitation.room_id != actor.room.pk:
+        raise PermissionDenied(Denial("not_found", _("No such invitation in this room.")))
     Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

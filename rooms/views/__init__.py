@@ -1,3 +1,3 @@
-from rooms.views.rooms import home
+from rooms.views.rooms import direct_view, home
 
-__all__ = ["home"]
+__all__ = ["direct_view", "home"]

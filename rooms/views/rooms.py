@@ -1,3 +1,5 @@
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
@@ -6,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from rooms.forms import RoomForm
 from rooms.models import Room
 from rooms.permissions import Action, Actor, PermissionDenied, can, denial
@@ -16,8 +19,17 @@ from rooms.selectors import (
     room_get_visible,
     room_list,
     room_member_count,
+    room_member_summaries,
+    room_title,
+    unread_counts,
 )
-from rooms.services import OwnerCannotLeave, membership_revoke, room_create, room_join
+from rooms.services import (
+    OwnerCannotLeave,
+    direct_room_get_or_create,
+    membership_revoke,
+    room_create,
+    room_join,
+)
 
 
 def room_visible_or_404(request: HttpRequest, slug: str) -> Room:
@@ -33,9 +45,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def room_list_view(request: HttpRequest) -> HttpResponse:
+    unread = {item["slug"]: item for item in unread_counts(user=request.user)}
+    rooms = list(room_list(user=request.user))
+    for room in rooms:
+        room.unread = unread.get(room.slug, {}).get("unread", 0)
+        room.mentions = unread.get(room.slug, {}).get("mentions", 0)
     context = {
-        "rooms": room_list(user=request.user),
+        "rooms": rooms,
         "invitations": invitations_for_user(user=request.user),
+        "conversations": [item for item in unread.values() if item["kind"] == Room.Kind.DIRECT],
     }
     return render(request, "rooms/room_list.html", context)
 
@@ -74,6 +92,18 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         "audit": can(actor, Action.VIEW_AUDIT),
     }
     context["post_refusal"] = denial(actor, Action.POST)
+    context["title"] = room_title(room=room, user=request.user)
+    mine = unread_counts(user=request.user)
+    context["sidebar"] = {
+        "rooms": [item for item in mine if item["kind"] == Room.Kind.ROOM],
+        "direct": [item for item in mine if item["kind"] == Room.Kind.DIRECT],
+    }
+    context["members_json"] = json.dumps(
+        [
+            {"username": member["username"], "display_name": member["display_name"]}
+            for member in room_member_summaries(room=room)
+        ]
+    )
     return render(request, "rooms/room_detail.html", context)
 
 
@@ -105,3 +135,12 @@ def room_leave_view(request: HttpRequest, slug: str) -> HttpResponse:
     if left:
         messages.success(request, _("You left %(room)s.") % {"room": room})
     return redirect("rooms:list")
+
+
+@login_required
+def direct_view(request: HttpRequest, username: str) -> HttpResponse:
+    """Open (creating on first use) my conversation with ``username``."""
+    other = User.objects.filter(username=username, is_active=True).first()
+    if other is None or other.pk == request.user.pk:
+        raise Http404(_("There is nobody else called “%(name)s”.") % {"name": username})
+    return redirect(direct_room_get_or_create(user=request.user, other=other))

@@ -23,6 +23,9 @@ const slug = root.dataset.roomSlug;
 const me = root.dataset.username;
 const historyUrl = root.dataset.historyUrl;
 const canModerate = root.dataset.canModerate === "true";
+const members = JSON.parse(root.dataset.members || "[]");
+const focusId = Number(new URLSearchParams(window.location.search).get("at")) || null;
+let lastReadId = Number(root.dataset.lastReadId) || 0;
 
 const list = document.getElementById("messages");
 const scroller = document.getElementById("message-scroller");
@@ -34,6 +37,12 @@ const jumpToLatest = document.getElementById("jump-to-latest");
 const composer = document.getElementById("composer");
 const input = document.getElementById("composer-input");
 const roomState = document.getElementById("room-state");
+const onlineList = document.getElementById("online");
+const typingLine = document.getElementById("typing");
+const announcer = document.getElementById("announcer");
+const suggestions = document.getElementById("mention-suggestions");
+// A refusal the server rendered with the page (muted, for instance) outlives reconnects.
+const standingNotice = notice.hidden ? "" : notice.textContent;
 
 const shown = new Map(); // message id -> <li>
 // Messages not yet acknowledged (stored) by the server: client_id -> {body, element}.
@@ -85,7 +94,17 @@ function messageElement(message, { pending = false } = {}) {
     meta.append(el("span", "message-time message-status", "sending…"));
   }
   if (message.edited_at) meta.append(el("span", "message-edited", "(edited)"));
-  item.append(meta, el("div", "message-body", message.body));
+  const body = el("div", "message-body");
+  if (message.html) {
+    // Rendered from Markdown and sanitized on the server (messaging/formatting.py).
+    body.innerHTML = message.html;
+    body.classList.add("message-html");
+  } else {
+    body.textContent = message.body;
+  }
+  body.dataset.source = message.body;
+  if ((message.mentions || []).includes(me)) item.classList.add("mentions-me");
+  item.append(meta, body);
   if (message.id) addActions(item, message);
   return item;
 }
@@ -125,7 +144,7 @@ function startEdit(item) {
   const body = item.querySelector(".message-body");
   const form = el("form", "message-edit-form");
   const area = el("textarea");
-  area.value = body.textContent;
+  area.value = body.dataset.source || body.textContent;
   area.maxLength = 4000;
   area.setAttribute("aria-label", "Edit message");
   const save = el("button", "button button-small", "Save");
@@ -151,7 +170,7 @@ function startEdit(item) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = area.value.trim();
-    if (!text || text === body.textContent) return close();
+    if (!text || text === body.dataset.source) return close();
     if (sendAction({ type: "message.edit", id: Number(item.dataset.id), body: text })) close();
   });
 }
@@ -364,6 +383,7 @@ function socketUrl() {
   const url = new URL(`${scheme}//${window.location.host}/ws/rooms/${encodeURIComponent(slug)}/`);
   if (lastId !== null) url.searchParams.set("after", String(lastId));
   if (lastId !== null && serverTime) url.searchParams.set("since", serverTime);
+  url.searchParams.set("presence", "1");
   return url.toString();
 }
 
@@ -430,7 +450,7 @@ function handleFrame(frame) {
   switch (frame.type) {
     case "history": {
       signedOutOnce = false;
-      showNotice("");
+      showNotice(standingNotice);
       const catchingUp = lastId !== null;
       for (const id of frame.deleted || []) applyDelete(id);
       for (const message of frame.edited || []) applyEdit(message);
@@ -439,11 +459,33 @@ function handleFrame(frame) {
       if (!catchingUp) loadOlder.hidden = !frame.has_more;
       emptyNote.hidden = shown.size > 0 || outbox.size > 0;
       if (catchingUp && frame.has_more) catchUpOverHttp().catch(() => {});
+      if (!catchingUp) placeDivider();
       flushOutbox();
+      markReadSoon();
       break;
     }
     case "message.new":
       showMessages([frame.message], { follow: frame.message.author.username === me });
+      typingStopped(frame.message.author.username);
+      announce(frame.message);
+      markReadSoon();
+      break;
+    case "presence":
+      online.clear();
+      for (const user of frame.online) online.set(user.username, user);
+      renderOnline();
+      break;
+    case "presence.changed":
+      if (frame.online) online.set(frame.user.username, frame.user);
+      else online.delete(frame.user.username);
+      renderOnline();
+      break;
+    case "typing":
+      if (frame.active) typingStarted(frame.user);
+      else typingStopped(frame.user.username);
+      break;
+    case "read":
+      lastReadId = Math.max(lastReadId, frame.last_read_id);
       break;
     case "message.edited":
       applyEdit(frame.message);
@@ -486,6 +528,183 @@ function handleFrame(frame) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Presence, typing, read markers, announcements
+// ---------------------------------------------------------------------------
+
+const online = new Map(); // username -> {username, display_name}
+const typists = new Map(); // username -> {name, timer}
+const TYPING_SHOWN_MS = 6000;
+const TYPING_SEND_EVERY_MS = 3000;
+let typingSentAt = 0;
+let readTimer = null;
+
+function renderOnline() {
+  onlineList.replaceChildren(
+    ...[...online.values()]
+      .sort((a, b) => a.display_name.localeCompare(b.display_name))
+      .map((user) => {
+        const item = el("li", "online-user", user.display_name);
+        item.dataset.username = user.username;
+        item.title = "@" + user.username;
+        return item;
+      }),
+  );
+}
+
+function renderTyping() {
+  const names = [...typists.values()].map((entry) => entry.name);
+  if (names.length === 0) typingLine.textContent = "";
+  else if (names.length === 1) typingLine.textContent = `${names[0]} is typing…`;
+  else if (names.length === 2) typingLine.textContent = `${names[0]} and ${names[1]} are typing…`;
+  else typingLine.textContent = "Several people are typing…";
+}
+
+function typingStarted(user) {
+  const entry = typists.get(user.username);
+  if (entry) clearTimeout(entry.timer);
+  const timer = setTimeout(() => typingStopped(user.username), TYPING_SHOWN_MS);
+  typists.set(user.username, { name: user.display_name, timer });
+  renderTyping();
+}
+
+function typingStopped(username) {
+  const entry = typists.get(username);
+  if (!entry) return;
+  clearTimeout(entry.timer);
+  typists.delete(username);
+  renderTyping();
+}
+
+function sendTyping(active) {
+  if (!socket || socket.readyState !== WebSocket.OPEN) return;
+  const now = Date.now();
+  if (active && now - typingSentAt < TYPING_SEND_EVERY_MS) return;
+  if (!active && typingSentAt === 0) return;
+  typingSentAt = active ? now : 0;
+  socket.send(JSON.stringify({ type: "typing", active }));
+}
+
+function announce(message) {
+  if (message.author.username === me) return;
+  announcer.textContent = `${message.author.display_name || message.author.username}: ${message.body}`;
+}
+
+// The "new messages" divider sits above the first message I had not read.
+function placeDivider() {
+  list.querySelector(".unread-divider")?.remove();
+  for (const [id, item] of [...shown].sort((a, b) => a[0] - b[0])) {
+    if (id > lastReadId && !item.classList.contains("is-mine")) {
+      const divider = el("li", "unread-divider", "New messages");
+      divider.setAttribute("role", "separator");
+      item.before(divider);
+      return;
+    }
+  }
+}
+
+// Reading advances the marker: the page is visible and the newest message is in view.
+function markReadSoon() {
+  clearTimeout(readTimer);
+  readTimer = setTimeout(() => {
+    if (lastId === null || lastId <= lastReadId) return;
+    if (document.visibilityState !== "visible" || !isNearBottom()) return;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(JSON.stringify({ type: "read", id: lastId }));
+    lastReadId = lastId;
+  }, 500);
+}
+
+document.addEventListener("visibilitychange", markReadSoon);
+
+// ---------------------------------------------------------------------------
+// @mention autocomplete
+// ---------------------------------------------------------------------------
+
+let suggestionIndex = 0;
+
+function mentionPrefix() {
+  const upToCaret = input.value.slice(0, input.selectionStart);
+  const match = /(^|\s)@([\w.+-]*)$/.exec(upToCaret);
+  return match ? match[2] : null;
+}
+
+function showSuggestions() {
+  const prefix = mentionPrefix();
+  const matches = prefix === null ? [] : members
+    .filter((m) => m.username !== me)
+    .filter((m) => m.username.toLowerCase().startsWith(prefix.toLowerCase())
+      || m.display_name.toLowerCase().startsWith(prefix.toLowerCase()))
+    .slice(0, 6);
+  suggestions.replaceChildren(
+    ...matches.map((member, index) => {
+      const option = el("li", "mention-option", `${member.display_name} @${member.username}`);
+      option.setAttribute("role", "option");
+      option.id = `mention-option-${index}`;
+      option.dataset.username = member.username;
+      option.addEventListener("mousedown", (event) => {
+        event.preventDefault();
+        completeMention(member.username);
+      });
+      return option;
+    }),
+  );
+  suggestionIndex = 0;
+  suggestions.hidden = matches.length === 0;
+  highlightSuggestion();
+}
+
+function highlightSuggestion() {
+  const options = [...suggestions.children];
+  options.forEach((option, index) => option.setAttribute("aria-selected", String(index === suggestionIndex)));
+  if (options[suggestionIndex]) input.setAttribute("aria-activedescendant", options[suggestionIndex].id);
+  else input.removeAttribute("aria-activedescendant");
+}
+
+function completeMention(username) {
+  const caret = input.selectionStart;
+  const before = input.value.slice(0, caret).replace(/@([\w.+-]*)$/, `@${username} `);
+  input.value = before + input.value.slice(caret);
+  input.selectionStart = input.selectionEnd = before.length;
+  suggestions.hidden = true;
+  input.focus();
+}
+
+function suggestionKey(event) {
+  if (suggestions.hidden) return false;
+  const options = [...suggestions.children];
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    suggestionIndex = (suggestionIndex + (event.key === "ArrowDown" ? 1 : -1) + options.length) % options.length;
+    highlightSuggestion();
+  } else if (event.key === "Enter" || event.key === "Tab") {
+    completeMention(options[suggestionIndex].dataset.username);
+  } else if (event.key === "Escape") {
+    suggestions.hidden = true;
+  } else {
+    return false;
+  }
+  event.preventDefault();
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Opening the room at one message (?at=<id>, from search and mentions)
+// ---------------------------------------------------------------------------
+
+async function loadAround(id) {
+  const [before, after] = await Promise.all([
+    fetchPage({ before: id + 1, limit: 25 }),
+    fetchPage({ after: id, limit: 25 }),
+  ]);
+  for (const message of [...before.messages, ...after.messages]) showMessage(message);
+  loadOlder.hidden = !before.has_more;
+  const target = shown.get(id);
+  if (target) {
+    target.classList.add("is-focused");
+    target.scrollIntoView({ block: "center" });
+  }
+}
+
 function applyRoomState(room) {
   document.querySelector(".chat-title").textContent = room.name;
   let text = "";
@@ -514,6 +733,7 @@ function send() {
   autosize();
   scrollToBottom();
   if (socket && socket.readyState === WebSocket.OPEN) sendFrame(clientId, body);
+  sendTyping(false);
 }
 
 function autosize() {
@@ -527,16 +747,34 @@ composer.addEventListener("submit", (event) => {
 });
 
 input.addEventListener("keydown", (event) => {
+  if (suggestionKey(event)) return;
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     send();
   }
 });
-input.addEventListener("input", autosize);
+input.addEventListener("input", () => {
+  autosize();
+  showSuggestions();
+  sendTyping(input.value.trim() !== "");
+});
+input.addEventListener("blur", () => {
+  suggestions.hidden = true;
+});
 
 scroller.addEventListener("scroll", () => {
-  if (isNearBottom()) jumpToLatest.hidden = true;
+  if (isNearBottom()) {
+    jumpToLatest.hidden = true;
+    markReadSoon();
+  }
 });
+
+// Scrolling to the top loads older messages by itself.
+new IntersectionObserver((entries) => {
+  if (entries.some((entry) => entry.isIntersecting) && !loadOlder.hidden && !loadOlder.disabled) {
+    loadOlder.click();
+  }
+}, { root: scroller }).observe(loadOlder);
 jumpToLatest.addEventListener("click", scrollToBottom);
 
 // Come back quickly when the network or the tab does.
@@ -548,5 +786,9 @@ window.addEventListener("online", () => {
 });
 
 outboxRestore();
-connect();
+if (focusId) {
+  loadAround(focusId).catch(() => showNotice("Could not load that message.")).finally(connect);
+} else {
+  connect();
+}
 input.focus();

@@ -1,0 +1,112 @@
+// Unread counts and mentions across all my rooms, kept live by the inbox socket.
+// Any element with data-slug holding .unread-count / .mention-count is updated.
+
+const current = document.getElementById("chat")?.dataset.roomSlug || null;
+const counts = new Map(); // slug -> {unread, mentions}
+let attempts = 0;
+
+function badges(slug) {
+  return document.querySelectorAll(`[data-slug="${CSS.escape(slug)}"]`);
+}
+
+function render(slug) {
+  const { unread, mentions } = counts.get(slug) || { unread: 0, mentions: 0 };
+  for (const holder of badges(slug)) {
+    const unreadBadge = holder.querySelector(".unread-count");
+    const mentionBadge = holder.querySelector(".mention-count");
+    if (unreadBadge) {
+      unreadBadge.textContent = String(unread);
+      unreadBadge.hidden = unread === 0;
+    }
+    if (mentionBadge) {
+      mentionBadge.textContent = `@${mentions}`;
+      mentionBadge.hidden = mentions === 0;
+    }
+  }
+  const total = [...counts.values()].reduce((sum, room) => sum + room.mentions, 0);
+  for (const element of document.querySelectorAll("[data-total-mentions]")) {
+    element.textContent = String(total);
+    element.hidden = total === 0;
+  }
+}
+
+// The open room counts as read while its page is visible: the room page moves the marker.
+function isReadingHere(slug) {
+  return slug === current && document.visibilityState === "visible";
+}
+
+function notify(frame) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  if (document.visibilityState === "visible" && document.hasFocus()) return;
+  const notification = new Notification(`${frame.author} mentioned you`, {
+    body: frame.excerpt,
+    tag: `parley-${frame.room}-${frame.id}`,
+  });
+  notification.addEventListener("click", () => {
+    window.focus();
+    window.location.href = `/rooms/${encodeURIComponent(frame.room)}/?at=${frame.id}`;
+  });
+}
+
+function handle(frame) {
+  if (frame.type === "unread.snapshot") {
+    counts.clear();
+    for (const room of frame.rooms) {
+      counts.set(room.slug, { unread: room.unread, mentions: room.mentions });
+      render(room.slug);
+    }
+  } else if (frame.type === "unread") {
+    if (frame.mention) notify(frame);
+    if (isReadingHere(frame.room)) return;
+    const room = counts.get(frame.room) || { unread: 0, mentions: 0 };
+    room.unread += 1;
+    if (frame.mention) room.mentions += 1;
+    counts.set(frame.room, room);
+    render(frame.room);
+  } else if (frame.type === "read") {
+    // Read in this or another tab: what is left unread there is not known exactly,
+    // and a marker at the newest message means nothing is.
+    counts.set(frame.room, { unread: 0, mentions: 0 });
+    render(frame.room);
+  }
+}
+
+function connect() {
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${scheme}//${window.location.host}/ws/inbox/`);
+  socket.addEventListener("open", () => {
+    attempts = 0;
+  });
+  socket.addEventListener("message", (event) => {
+    try {
+      handle(JSON.parse(event.data));
+    } catch {
+      // A frame this page does not understand changes nothing.
+    }
+  });
+  socket.addEventListener("close", (event) => {
+    if (event.code === 4401) return;
+    attempts += 1;
+    const ceiling = Math.min(30000, 1000 * 2 ** attempts);
+    setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
+  });
+}
+
+const enable = document.getElementById("enable-notifications");
+if (enable && "Notification" in window && Notification.permission === "default") {
+  enable.hidden = false;
+  enable.addEventListener("click", async () => {
+    await Notification.requestPermission();
+    enable.hidden = true;
+  });
+}
+
+const toggle = document.getElementById("sidebar-toggle");
+if (toggle) {
+  toggle.addEventListener("click", () => {
+    const open = document.body.classList.toggle("sidebar-open");
+    toggle.setAttribute("aria-expanded", String(open));
+  });
+}
+
+connect();
