@@ -7,7 +7,7 @@ from accounts.models import User
 from messaging.models import Message
 from messaging.services import message_create
 from rooms.models import Membership, Room
-from rooms.services import membership_create, room_create
+from rooms.services import direct_room_get_or_create, membership_create, room_create
 
 DEMO_PASSWORD = "parley-demo"
 ADMIN_PASSWORD = "parley-admin"
@@ -33,6 +33,11 @@ CONVERSATION = {
         ("bob", "Hi Alice. Is everything here stored before we see it?"),
         ("alice", "Yes: a message is saved, then sent to everyone in the room."),
         ("carol", "And if my connection drops, the page catches up by itself."),
+        (
+            "bob",
+            "Nice. Messages take **Markdown**: _italics_, `code`, links like https://www.djangoproject.com/",
+        ),
+        ("carol", "@alice can moderators delete messages? (that was a mention)"),
     ],
     "Django help": [
         ("bob", "Why does my consumer raise SynchronousOnlyOperation?"),
@@ -83,6 +88,7 @@ class Command(BaseCommand):
                 for username, body in CONVERSATION.get(name, []):
                     message_create(room=room, author=users[username], body=body)
 
+        direct_room_get_or_create(user=users["alice"], other=users["carol"])
         self.stdout.write(
             self.style.SUCCESS("Demo data ready.")
             + "\n  Users: "
