@@ -4,17 +4,23 @@ from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from audit.models import AuditLogEntry
+from audit.services import audit_record
 from rooms.models import Ban, Invitation, Membership, Room
 from rooms.permissions import Actor, PermissionDenied
 from rooms.selectors import membership_get
 from rooms.services import (
     member_ban,
+    member_kick,
     member_mute,
+    member_role_set,
     member_unban,
     member_unmute,
     membership_revoke,
+    ownership_transfer,
     room_archive_set,
     room_lock_set,
+    room_update,
 )
 
 
@@ -42,9 +48,13 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
-    readonly_fields = ["joined_at", "muted_until", "last_posted_at"]
-    # Members are removed from the Membership admin, which closes their sockets.
+    readonly_fields = ["role", "joined_at", "muted_until", "last_posted_at"]
+    # Members are added by joining or invitation (which respect bans), removed and
+    # promoted from the Membership admin (which closes sockets and writes the audit log).
     can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Room)
@@ -63,8 +73,26 @@ class RoomAdmin(admin.ModelAdmin):
     list_filter = ["visibility", "is_locked", ("archived_at", admin.EmptyFieldListFilter)]
     prepopulated_fields = {"slug": ["name"]}
     raw_id_fields = ["created_by"]
-    readonly_fields = ["is_locked", "archived_at", "slow_mode_seconds"]
+    readonly_fields = ["kind", "is_locked", "archived_at", "slow_mode_seconds"]
     inlines = [MembershipInline]
+
+    def save_model(self, request: HttpRequest, obj: Room, form, change: bool) -> None:
+        changed = {"name", "description", "visibility"} & set(form.changed_data)
+        if not change or not changed:
+            super().save_model(request, obj, form, change)
+            return
+        # Settings edited here reach open pages and the audit log like any other change.
+        current = Room.objects.get(pk=obj.pk)
+        room_update(
+            actor=admin_actor(request, current),
+            name=obj.name,
+            description=obj.description,
+            visibility=obj.visibility,
+        )
+        other = set(form.changed_data) - changed
+        if other:
+            Room.objects.filter(pk=obj.pk).update(**{field: getattr(obj, field) for field in other})
+
     actions = ["lock", "unlock", "archive", "unarchive"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Room]:
@@ -123,18 +151,77 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__display_name", "room__name", "room__slug"]
     list_select_related = ["user", "room"]
     autocomplete_fields = ["user", "room"]
-    readonly_fields = ["muted_until", "last_posted_at"]
-    actions = ["ban", "mute_for_an_hour", "unmute"]
+    readonly_fields = ["user", "room", "joined_at", "muted_until", "last_posted_at"]
+    actions = ["ban", "mute_for_an_hour", "unmute", "promote", "demote"]
 
-    # Removing a member goes through the service so their open sockets close.
+    def save_model(self, request: HttpRequest, obj: Membership, form, change: bool) -> None:
+        if not (change and "role" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        # A role changed here is a promotion like any other: checked, audited, live.
+        target = Membership.objects.select_related("room", "user").get(pk=obj.pk)
+        actor = admin_actor(request, target.room)
+        try:
+            if obj.role == Membership.Role.OWNER:
+                ownership_transfer(actor=actor, target=target)
+            else:
+                member_role_set(actor=actor, target=target, role=obj.role)
+        except PermissionDenied as denied:
+            self.message_user(request, denied.detail, messages.ERROR)
+
+    # Memberships come from joining and invitations, which respect bans.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    # Removing a member is a kick: their sockets close and the audit log says who did it.
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
-        membership_revoke(room=obj.room, user=obj.user, keep_an_owner=False, reason="kicked")
+        self._remove(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
         for membership in queryset.select_related("room", "user"):
+            self._remove(request, membership)
+
+    def _remove(self, request: HttpRequest, membership: Membership) -> None:
+        try:
+            member_kick(
+                actor=admin_actor(request, membership.room),
+                target=membership,
+                reason="Removed by a site admin",
+            )
+        except PermissionDenied:
+            # Only refused for the admin's own membership (or a fellow admin's).
             membership_revoke(
                 room=membership.room, user=membership.user, keep_an_owner=False, reason="kicked"
             )
+            audit_record(
+                room=membership.room,
+                actor=request.user,
+                action=AuditLogEntry.Action.MEMBER_KICK,
+                target_user=membership.user,
+                reason="Removed by a site admin",
+            )
+
+    @admin.action(description="Make selected members moderators")
+    def promote(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        apply_to_each(
+            self,
+            request,
+            list(queryset.select_related("room", "user")),
+            lambda m: member_role_set(
+                actor=admin_actor(request, m.room), target=m, role=Membership.Role.MODERATOR
+            ),
+        )
+
+    @admin.action(description="Make selected moderators plain members")
+    def demote(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        apply_to_each(
+            self,
+            request,
+            list(queryset.select_related("room", "user")),
+            lambda m: member_role_set(
+                actor=admin_actor(request, m.room), target=m, role=Membership.Role.MEMBER
+            ),
+        )
 
     @admin.action(description="Ban selected members from their rooms")
     def ban(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:

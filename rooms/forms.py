@@ -45,7 +45,7 @@ class MemberActionForm(forms.Form):
         min_value=0,
         max_value=525_600,
         required=False,
-        help_text=_("Mute: how long. Ban: how long, or empty for good."),
+        help_text=_("Mute: how long. Ban: how long; empty or 0 bans for good."),
     )
 
     def clean(self) -> dict:

@@ -1,4 +1,5 @@
 import os
+from collections.abc import Callable
 
 import pytest
 from django.test import Client
@@ -72,3 +73,44 @@ def auth_client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def owner(room) -> Membership:
+    return MembershipFactory(
+        user=UserFactory(username="olivia", display_name="Olivia Owner"),
+        room=room,
+        role=Membership.Role.OWNER,
+    )
+
+
+@pytest.fixture
+def moderator(room) -> Membership:
+    return MembershipFactory(
+        user=UserFactory(username="mona", display_name="Mona Moderator"),
+        room=room,
+        role=Membership.Role.MODERATOR,
+    )
+
+
+@pytest.fixture
+def staff_user(db) -> User:
+    """Site staff who belong to no room: they act as owners everywhere."""
+    return UserFactory(username="sam", display_name="Sam Staff", is_staff=True)
+
+
+@pytest.fixture
+def private_room(db) -> Room:
+    return RoomFactory(name="Hideout", slug="hideout", visibility=Room.Visibility.PRIVATE)
+
+
+@pytest.fixture
+def client_for(db) -> Callable[[User], Client]:
+    """A signed-in web client for any user."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

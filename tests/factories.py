@@ -3,7 +3,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import User
 from messaging.models import Message
-from rooms.models import Membership, Room
+from rooms.models import Ban, Invitation, Membership, Room
 
 PASSWORD = "correct-horse-battery"
 
@@ -46,3 +46,29 @@ class MessageFactory(DjangoModelFactory):
     room = factory.SubFactory(RoomFactory)
     author = factory.SubFactory(UserFactory)
     body = factory.Faker("sentence")
+
+
+class BanFactory(DjangoModelFactory):
+    """A ban without an end, unless ``expires_at`` is given."""
+
+    class Meta:
+        model = Ban
+
+    room = factory.SubFactory(RoomFactory)
+    user = factory.SubFactory(UserFactory)
+    banned_by = factory.SubFactory(UserFactory)
+    reason = ""
+    expires_at = None
+
+
+class InvitationFactory(DjangoModelFactory):
+    """A link invitation with no expiry and no use limit, unless told otherwise."""
+
+    class Meta:
+        model = Invitation
+
+    room = factory.SubFactory(RoomFactory)
+    created_by = factory.SubFactory(UserFactory)
+    invited_user = None
+    expires_at = None
+    max_uses = None

@@ -81,6 +81,9 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
     except Invitation.DoesNotExist:
         raise Http404(_("No such invitation.")) from None
     room = invitation.room
+    # An invitation addressed to someone else does not reveal its (maybe private) room.
+    if invitation.invited_user_id not in (None, request.user.pk):
+        raise Http404(_("No such invitation."))
     problem = None
     if request.method == "POST":
         try:
@@ -95,8 +98,6 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
         return redirect(room)
     elif not invitation.is_usable:
         problem = _("This invitation has expired, been used up or been revoked.")
-    elif invitation.invited_user_id not in (None, request.user.pk):
-        problem = _("This invitation is for someone else.")
     status = 410 if problem else 200
     return render(
         request,
