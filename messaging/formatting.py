@@ -23,8 +23,27 @@ LINK_REL = "nofollow noopener noreferrer"
 
 
 def mentioned_usernames(body: str) -> set[str]:
-    """Every ``@name`` in the body; the caller keeps those who are room members."""
-    return {match.group(1).rstrip(".") for match in MENTION.finditer(body)}
+    """Every ``@name`` in the body's plain text; the caller keeps the room's members.
+
+    Names inside code, links and URLs are not mentions: the same token walk
+    decides what is highlighted and what notifies.
+    """
+    names: set[str] = set()
+    for block in PARSER.parse(body):
+        for text in _plain_text(block):
+            names.update(match.group(1).rstrip(".") for match in MENTION.finditer(text))
+    return names
+
+
+def _plain_text(block: Token) -> Iterable[str]:
+    if block.type != "inline" or not block.children:
+        return
+    inside_link = 0
+    for token in block.children:
+        inside_link += token.type == "link_open"
+        inside_link -= token.type == "link_close"
+        if token.type == "text" and not inside_link:
+            yield token.content
 
 
 def _split_mentions(state: StateCore) -> None:

@@ -123,9 +123,10 @@ def message_search(*, user: User, query: str, room: Room | None = None) -> list[
 
         vector = SearchVector("body", config="english")
         search = SearchQuery(query, config="english", search_type="websearch")
+        # Match with @@ (the document against the query); rank only orders the matches.
         messages = (
-            messages.annotate(rank=SearchRank(vector, search))
-            .filter(rank__gt=0)
+            messages.annotate(document=vector, rank=SearchRank(vector, search))
+            .filter(document=search)
             .order_by("-rank", "-id")
         )
     else:

@@ -52,16 +52,16 @@ def message_body_clean(body: str) -> str:
     return body
 
 
-def _mentioned_members(*, room: Room, body: str) -> list[User]:
-    """Room members named with ``@username`` in ``body`` (one query, only if any ``@``)."""
-    names = mentioned_usernames(body)
+def _mentioned_members(*, room: Room, author: User, body: str) -> list[User]:
+    """Other room members named with ``@username`` in ``body`` (one query, only if any)."""
+    names = mentioned_usernames(body) - {author.username}
     if not names:
         return []
     return list(User.objects.filter(username__in=names, memberships__room=room, is_active=True))
 
 
-def _render(*, room: Room, body: str) -> tuple[str, list[User]]:
-    mentioned = _mentioned_members(room=room, body=body)
+def _render(*, room: Room, author: User, body: str) -> tuple[str, list[User]]:
+    mentioned = _mentioned_members(room=room, author=author, body=body)
     return body_render(body, mentions=[user.username for user in mentioned]), mentioned
 
 
@@ -117,7 +117,7 @@ def message_create(
             _("You are sending messages too fast; wait %(s).1f s.") % {"s": retry_after},
             retry_after=round(retry_after, 2),
         )
-    html, mentioned = _render(room=room, body=body)
+    html, mentioned = _render(room=room, author=author, body=body)
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -178,7 +178,7 @@ def message_edit(*, room: Room, user: User, message_id: int, body: str) -> Messa
     except PermissionDenied as denied:
         raise MessageRejected.from_denial(denied) from None
     message.body = message_body_clean(body)
-    message.html, mentioned = _render(room=actor.room, body=message.body)
+    message.html, mentioned = _render(room=actor.room, author=message.author, body=message.body)
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "html", "edited_at"])
     message.mentions.exclude(user__in=mentioned).delete()

@@ -40,6 +40,9 @@ def room_actor_get(*, slug: str, user: User) -> Actor:
     """
     room = room_get(slug=slug)
     actor = Actor(user=user, room=room, membership=membership_get(room=room, user=user))
+    # A direct conversation belongs to its two people alone, site staff included.
+    if room.is_direct and actor.membership is None:
+        raise Room.DoesNotExist(slug)
     if actor.role is None:
         if room.is_private:
             raise Room.DoesNotExist(slug)
@@ -54,7 +57,12 @@ def room_get_for_member(*, slug: str, user: User) -> Room:
 def room_get_visible(*, slug: str, user: User) -> Room:
     """The room, if ``user`` may at least see that it exists (for its preview page)."""
     room = room_get(slug=slug)
-    if room.is_private and not user.is_staff and membership_get(room=room, user=user) is None:
+    hidden_from_staff = room.is_direct
+    if (
+        room.is_private
+        and (hidden_from_staff or not user.is_staff)
+        and membership_get(room=room, user=user) is None
+    ):
         raise Room.DoesNotExist(slug)
     return room
 
@@ -114,6 +122,7 @@ def unread_counts(*, user: User) -> list[dict]:
             message__id__gt=OuterRef("last_read_id"),
             message__deleted_at__isnull=True,
         )
+        .exclude(message__author=user)
         .order_by()
         .values("message__room")
         .annotate(n=Count("id"))

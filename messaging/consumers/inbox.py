@@ -52,7 +52,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             {
                 "type": "unread.snapshot",
                 "rooms": [
-                    {key: room[key] for key in ("slug", "unread", "mentions")} for room in rooms
+                    {key: room[key] for key in ("slug", "name", "kind", "unread", "mentions")}
+                    for room in rooms
                 ],
             }
         )

@@ -48,10 +48,34 @@ function notify(frame) {
   });
 }
 
+// A room or conversation joined while the page is open gets its place in the sidebar.
+function ensureListed(room) {
+  if (badges(room.slug).length) return;
+  const lists = document.querySelectorAll("#sidebar .sidebar-list");
+  const list = lists[room.kind === "direct" ? 1 : 0];
+  if (!list) return;
+  list.querySelector(".sidebar-empty")?.remove();
+  const link = document.createElement("a");
+  link.href = `/rooms/${encodeURIComponent(room.slug)}/`;
+  link.dataset.slug = room.slug;
+  const name = document.createElement("span");
+  name.className = "sidebar-name";
+  name.textContent = room.name;
+  const mentions = document.createElement("span");
+  mentions.className = "mention-count";
+  const unread = document.createElement("span");
+  unread.className = "unread-count";
+  link.append(name, mentions, unread);
+  const item = document.createElement("li");
+  item.append(link);
+  list.append(item);
+}
+
 function handle(frame) {
   if (frame.type === "unread.snapshot") {
     counts.clear();
     for (const room of frame.rooms) {
+      ensureListed(room);
       counts.set(room.slug, { unread: room.unread, mentions: room.mentions });
       render(room.slug);
     }
