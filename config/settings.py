@@ -136,7 +136,9 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {
         "default": dj_database_url.parse(
             os.environ["DATABASE_URL"],
-            conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+            # Under ASGI each request may run on a different thread: kept connections
+            # pile up instead of being reused, so the default is one per request.
+            conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
             conn_health_checks=True,
         )
     }
@@ -169,7 +171,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 gives up on a read after 5 s, exactly as long as channels_redis
+            # blocks waiting on a quiet socket: a longer timeout keeps idle consumers alive.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
         }
     }
     CACHES = {

@@ -37,6 +37,16 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             logger.exception("Could not open the inbox of user %s", self.user.pk)
             await self.close(code=protocol.CLOSE_TRY_AGAIN_LATER)
 
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        # A frame for a socket the server already closed (1012 on a graceful stop)
+        # raises OSError; dropping it lets the queued disconnect() still run.
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except OSError:
+            logger.info("Dropped a frame for a closed socket")
+
     async def rooms_sync(self) -> None:
         """Follow exactly the rooms the user is in now, and send their counts."""
         rooms = await unread_counts_async(user=self.user)

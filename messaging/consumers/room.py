@@ -104,6 +104,16 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(history)
         await self.presence_start()
 
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        # A frame for a socket the server already closed (1012 on a graceful stop)
+        # raises OSError; dropping it lets the queued disconnect() still run.
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except OSError:
+            logger.info("Dropped a frame for a closed socket")
+
     async def groups_join(self, room: Room) -> None:
         groups = [room_group_name(room), user_group_name(self.user.pk)]
         session_key = getattr(self.scope.get("session"), "session_key", None)

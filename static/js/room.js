@@ -49,7 +49,14 @@ const shown = new Map(); // message id -> <li>
 // Kept in localStorage too, so a reload or a crash of the tab loses nothing.
 const outbox = new Map();
 const outboxKey = `parley:outbox:${me}:${slug}`;
-let lastId = null; // highest id seen: where a reconnect catches up from
+let lastId = null; // highest id shown
+// Highest id that came through history or broadcasts: where a reconnect catches up
+// from. My own acknowledgements come straight back after the commit and can overtake
+// broadcasts of lower ids still in flight, so they do not move it.
+let syncId = null;
+// Commits on different workers can finish out of id order: a reconnect also asks
+// again for a few ids below, and the merge by id drops what is already shown.
+const CATCH_UP_MARGIN = 20;
 let serverTime = null; // the server's clock at the last history: edits and deletes since then
 let oldestId = null;
 let socket = null;
@@ -349,9 +356,10 @@ async function fetchPage(params) {
 async function catchUpOverHttp() {
   // The socket sends at most 500 missed messages; fetch the rest page by page.
   let more = true;
-  while (more && lastId !== null) {
-    const page = await fetchPage({ after: lastId, limit: 100 });
+  while (more && syncId !== null) {
+    const page = await fetchPage({ after: syncId, limit: 100 });
     showMessages(page.messages, { follow: false });
+    advanceSync(page.messages);
     more = page.has_more && page.messages.length > 0;
   }
 }
@@ -381,8 +389,8 @@ loadOlder.addEventListener("click", async () => {
 function socketUrl() {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   const url = new URL(`${scheme}//${window.location.host}/ws/rooms/${encodeURIComponent(slug)}/`);
-  if (lastId !== null) url.searchParams.set("after", String(lastId));
-  if (lastId !== null && serverTime) url.searchParams.set("since", serverTime);
+  if (syncId !== null) url.searchParams.set("after", String(Math.max(0, syncId - CATCH_UP_MARGIN)));
+  if (syncId !== null && serverTime) url.searchParams.set("since", serverTime);
   url.searchParams.set("presence", "1");
   return url.toString();
 }
@@ -446,12 +454,19 @@ function scheduleReconnect() {
   reconnectTimer = setTimeout(connect, delay);
 }
 
+function advanceSync(messages) {
+  for (const message of messages) {
+    if (syncId === null || message.id > syncId) syncId = message.id;
+  }
+}
+
 function handleFrame(frame) {
   switch (frame.type) {
     case "history": {
       signedOutOnce = false;
       showNotice(standingNotice);
       const catchingUp = lastId !== null;
+      advanceSync(frame.messages);
       for (const id of frame.deleted || []) applyDelete(id);
       for (const message of frame.edited || []) applyEdit(message);
       if (frame.server_time) serverTime = frame.server_time;
@@ -465,6 +480,9 @@ function handleFrame(frame) {
       break;
     }
     case "message.new":
+      if (!(frame.message.author.username === me && outbox.has(frame.message.client_id))) {
+        advanceSync([frame.message]);
+      }
       showMessages([frame.message], { follow: frame.message.author.username === me });
       typingStopped(frame.message.author.username);
       announce(frame.message);
@@ -697,6 +715,7 @@ async function loadAround(id) {
     fetchPage({ after: id, limit: 25 }),
   ]);
   for (const message of [...before.messages, ...after.messages]) showMessage(message);
+  advanceSync([...before.messages, ...after.messages]);
   loadOlder.hidden = !before.has_more;
   const target = shown.get(id);
   if (target) {

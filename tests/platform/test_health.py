@@ -1,0 +1,84 @@
+"""``/healthz``: 200 only when the database and the channel layer answer, for the load balancer."""
+
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+import redis
+from channels.layers import channel_layers
+
+from tests.live_server import REPO_ROOT, free_port
+from tests.platform.conftest import REDIS_URL, serve_env, serve_module
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: connecting is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_healthz_answers_ok_when_database_and_channel_layer_answer(client, db):
+    """The probe passes with the test database and the in-memory layer, and is never cached."""
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert "no-cache" in response.headers["Cache-Control"]
+
+
+def test_healthz_needs_no_session_and_sets_no_cookie(client, db):
+    """An anonymous probe is answered, not redirected to the log-in page, and leaves no session."""
+    response = client.get("/healthz", follow=False)
+
+    assert response.status_code == 200
+    assert not response.cookies
+    assert "Cookie" not in response.headers.get("Vary", "")
+
+
+def test_healthz_answers_503_naming_the_channel_layer_when_redis_is_refused(client, db, settings):
+    """A Redis channel layer whose server is down fails the probe, quickly, and says which."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [f"redis://127.0.0.1:{closed_port()}/0"]},
+        }
+    }
+    channel_layers.backends.clear()
+    started = time.monotonic()
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "failed": ["channel_layer"]}
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.live
+@pytest.mark.redis
+def test_a_worker_whose_database_is_down_answers_503_naming_the_database(tmp_path):
+    """A real worker pointed at a PostgreSQL port where nothing listens keeps serving the probe."""
+    redis.Redis.from_url(REDIS_URL).ping()  # an unreachable Redis would fail the wrong check
+    port = free_port()
+    env = serve_env(DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port()}/parley")
+    command = serve_module().worker_command("uvicorn", port)
+    with (tmp_path / "worker.log").open("wb") as log:
+        worker = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except httpx.TransportError:
+                assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+                assert time.monotonic() < deadline, "the worker did not start"
+                time.sleep(0.1)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=15)
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "failed": ["database"]}
