@@ -20,7 +20,9 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_A_MEMBER = 4403
 CLOSE_NO_SUCH_ROOM = 4404
 CLOSE_TOO_MANY = 4429  # too many open sockets, or sustained flooding
-CLOSE_TRY_AGAIN_LATER = 1013  # the database or channel layer is unavailable
+# The database or channel layer is unavailable. Not 1013: autobahn (daphne) only
+# lets applications send 1000 and 3000-4999.
+CLOSE_TRY_AGAIN_LATER = 4503
 
 HISTORY_LIMIT = 50
 CATCH_UP_LIMIT = 500

@@ -18,6 +18,11 @@ def room_group_name(room: Room) -> str:
     return f"room-{room.pk}"
 
 
+def room_presence_group_name(room: Room) -> str:
+    """The group of open pages that show who is online and typing in ``room``."""
+    return f"presence-{room.pk}"
+
+
 def room_event_send_on_commit(*, room: Room, event: dict[str, Any]) -> None:
     """Send ``event`` to the room's group after the current transaction commits.
 

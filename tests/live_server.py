@@ -1,7 +1,7 @@
 """A real Parley server (daphne in a subprocess) and the HTTP steps tests take against it."""
 
 import os
-import re
+import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +12,10 @@ from uuid import uuid4
 
 import httpx
 
+# The HTTP steps live with the bench client; tests still import them from here.
+from bench.client import cookie_header as cookie_header
+from bench.client import create_room, join_room, signup
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SECRET_KEY = "parley-live-test-key-not-a-secret"
@@ -19,7 +23,6 @@ PASSWORD = "correct-horse-battery"
 START_TIMEOUT = 20.0
 ASGI_APP = "config.asgi:application"
 MIGRATE = [BIN / "python", "manage.py", "migrate", "--noinput"]
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def free_port() -> int:
@@ -36,6 +39,7 @@ class LiveServer:
     database_url: str | None = None
     redis_url: str | None = None
     port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     @property
@@ -65,6 +69,7 @@ class LiveServer:
             env["SQLITE_PATH"] = str(self.tmp_dir / "db.sqlite3")
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        env.update(self.extra_env)
         return env
 
     def log_tail(self, lines: int = 40) -> str:
@@ -101,50 +106,16 @@ class LiveServer:
             self.process.kill()
             self.process.wait()
 
+    def kill(self) -> None:
+        """End daphne with SIGKILL, as a crash would: no shutdown, sockets simply vanish."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
 
-def _post(client: httpx.Client, path: str, data: dict[str, str]) -> httpx.Response:
-    # The unmasked cookie value is a valid form token, as Django's own JavaScript recipe uses.
-    return client.post(path, data={**data, "csrfmiddlewaretoken": client.cookies["csrftoken"]})
-
-
-def signup(base_url: str, username: str, password: str) -> httpx.Client:
-    """Sign up through allauth's real form; the client comes back logged in."""
-    client = httpx.Client(base_url=base_url, timeout=10)
-    form = client.get("/accounts/signup/")
-    form.raise_for_status()
-    token = CSRF_INPUT.search(form.text)
-    assert token, "the signup form has no CSRF token"
-    response = client.post(
-        "/accounts/signup/",
-        data={
-            "username": username,
-            "email": "",
-            "password1": password,
-            "password2": password,
-            "csrfmiddlewaretoken": token.group(1),
-        },
-    )
-    assert response.status_code == 302, response.text[:2000]
-    assert response.headers["location"] == "/rooms/"
-    return client
-
-
-def create_room(client: httpx.Client, name: str) -> str:
-    response = _post(client, "/rooms/new/", {"name": name, "description": ""})
-    assert response.status_code == 302, response.text[:2000]
-    match = re.fullmatch(r"/rooms/([-\w]+)/", response.headers["location"])
-    assert match, response.headers["location"]
-    return match.group(1)
-
-
-def join_room(client: httpx.Client, slug: str) -> None:
-    response = _post(client, f"/rooms/{slug}/join/", {})
-    assert response.status_code == 302, response.text[:2000]
-    assert response.headers["location"] == f"/rooms/{slug}/"
-
-
-def cookie_header(client: httpx.Client) -> str:
-    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in client.cookies.jar)
+    def restart(self) -> "LiveServer":
+        """A fresh daphne on the same port, database and environment (already migrated)."""
+        self.kill()
+        return self.start(migrate=False)
 
 
 @dataclass

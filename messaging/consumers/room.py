@@ -28,7 +28,7 @@ from messaging.consumers.common import (
     socket_slot_release_async,
 )
 from messaging.services import MessageRejected
-from rooms.events import room_group_name
+from rooms.events import room_group_name, room_presence_group_name
 from rooms.models import Room
 from rooms.selectors import NotAMember
 
@@ -41,6 +41,14 @@ REMOVED_DETAIL = {
 }
 # A typing notice goes out at most this often per socket; pages drop it after a few seconds.
 TYPING_MIN_INTERVAL = 2.5
+
+
+# Group events whose handlers only write to the socket. Channels' dispatch() sends
+# every event through the database thread first (to close stale connections);
+# for these that hop is pure cost, paid once per receiving socket per message.
+SOCKET_ONLY_EVENTS = frozenset(
+    {"message.new", "message.edited", "message.deleted", "typing", "presence.changed"}
+)
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
@@ -99,6 +107,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.room = room
         self.me = {"username": self.user.username, "display_name": self.user.shown_name}
         self.wants_presence = b"presence=1" in self.scope.get("query_string", b"").split(b"&")
+        if self.wants_presence:
+            # Presence and typing chatter goes only to pages that show it.
+            await self.channel_layer.group_add(room_presence_group_name(room), self.channel_name)
+            self.groups_joined += (room_presence_group_name(room),)
         if after_error is not None:
             await self.send_json(after_error)
         await self.send_json(history)
@@ -113,6 +125,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except OSError:
             logger.info("Dropped a frame for a closed socket")
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message["type"] in SOCKET_ONLY_EVENTS:
+            await getattr(self, message["type"].replace(".", "_"))(message)
+            return
+        await super().dispatch(message)
 
     async def groups_join(self, room: Room) -> None:
         groups = [room_group_name(room), user_group_name(self.user.pk)]
@@ -148,7 +166,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 room_id=self.room.pk, user_id=self.user.pk, channel=self.channel_name
             )
             if came_online:
-                await self.room_broadcast(
+                await self.presence_broadcast(
                     {"type": "presence.changed", "user": self.me, "online": True}
                 )
             await self.presence_sync()
@@ -183,14 +201,14 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 room_id=self.room.pk, user_id=self.user.pk, channel=self.channel_name
             )
             if went_offline:
-                await self.room_broadcast(
+                await self.presence_broadcast(
                     {"type": "presence.changed", "user": self.me, "online": False}
                 )
         except Exception:
             logger.warning("Could not record leaving room %s", self.room.slug)
 
-    async def room_broadcast(self, event: dict[str, Any]) -> None:
-        await self.channel_layer.group_send(room_group_name(self.room), event)
+    async def presence_broadcast(self, event: dict[str, Any]) -> None:
+        await self.channel_layer.group_send(room_presence_group_name(self.room), event)
 
     # --- Frames from the page
 
@@ -237,7 +255,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         except MessageRejected as rejected:
             await self.message_rejected(rejected, client_id)
             return
-        except DatabaseError:
+        except Exception:
+            # Database or cache (rate limits) down: say so; the page keeps the message.
             logger.exception("Could not store a message in room %s", self.room.slug)
             await self.send_error(
                 protocol.ErrorCode.UNAVAILABLE,
@@ -271,7 +290,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if frame.active and now - self.typing_sent_at < TYPING_MIN_INTERVAL:
             return
         self.typing_sent_at = now if frame.active else 0.0
-        await self.room_broadcast({"type": "typing", "user": self.me, "active": frame.active})
+        await self.presence_broadcast({"type": "typing", "user": self.me, "active": frame.active})
 
     async def read_frame(self, frame: protocol.MarkRead) -> None:
         try:
