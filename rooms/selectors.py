@@ -38,10 +38,20 @@ def room_actor_get(*, slug: str, user: User) -> Actor:
     the database, not the possibly stale user object, so an account
     deactivated while its socket is open is refused.
     """
+    if user.is_authenticated:
+        # The common case, a member, in one query: membership and room together.
+        membership = (
+            Membership.objects.select_related("room")
+            .filter(room__slug=slug, user=user, user__is_active=True)
+            .first()
+        )
+        if membership is not None:
+            membership.user = user
+            return Actor(user=user, room=membership.room, membership=membership)
     room = room_get(slug=slug)
-    actor = Actor(user=user, room=room, membership=membership_get(room=room, user=user))
+    actor = Actor(user=user, room=room, membership=None)
     # A direct conversation belongs to its two people alone, site staff included.
-    if room.is_direct and actor.membership is None:
+    if room.is_direct:
         raise Room.DoesNotExist(slug)
     if actor.role is None:
         if room.is_private:
