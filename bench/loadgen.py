@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.scenarios import catchup, fanout, history, idle, profile
-from bench.scenarios.common import Wire, pids_named
+from bench.scenarios.common import Wire, pids_named, settle
 
 
 def raise_file_limit() -> int:
@@ -53,6 +53,8 @@ async def main_async(spec: dict[str, Any]) -> dict[str, Any]:
         pids[backend] = pids_named({"redis": "redis-server", "postgres": "postgres"}[backend])
     results: dict[str, Any] = {}
     for name in spec["scenarios"]:
+        # The previous scenario's sockets may still be closing on the server.
+        await settle(pids.get("server", []))
         started = time.monotonic()
         try:
             results[name] = await run_scenario(name, spec, pids)

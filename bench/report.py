@@ -42,7 +42,8 @@ def p99_at(steps: list[dict[str, Any]], rate: float) -> float | None:
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or not denominator:
         return None
-    return round(numerator / denominator, 2)
+    value = numerator / denominator
+    return round(value, 3 if value < 0.1 else 2)
 
 
 def bound(numerator_beyond: bool, denominator_beyond: bool) -> str:
@@ -89,8 +90,10 @@ def compare(runs: dict[str, dict[str, Any]], topology: str) -> dict[str, Any]:
         for name, run in (("parley", parley), ("tutorial", tutorial), ("bare", bare))
     }
     half = sat["parley"] / 2 if sat["parley"] else None
-    parley_half = p99_at(fanout(parley).get("steps", []), half) if half else None
-    bare_half = p99_at(fanout(bare).get("steps", []), half) if half else None
+    at_half = {
+        name: p99_at(fanout(run).get("steps", []), half) if half else None
+        for name, run in (("parley", parley), ("tutorial", tutorial), ("bare", bare))
+    }
     return {
         "saturation_deliveries_per_s": sat,
         "saturation_not_reached": [name for name, unreached in beyond.items() if unreached],
@@ -99,8 +102,8 @@ def compare(runs: dict[str, dict[str, Any]], topology: str) -> dict[str, Any]:
         "saturation_vs_bare": ratio(sat["parley"], sat["bare"]),
         "saturation_vs_bare_bound": bound(beyond["parley"], beyond["bare"]),
         "half_saturation_deliveries_per_s": half,
-        "half_saturation_p99_ms": {"parley": parley_half, "bare": bare_half},
-        "half_saturation_p99_vs_bare": ratio(parley_half, bare_half),
+        "half_saturation_p99_ms": at_half,
+        "half_saturation_p99_vs_bare": ratio(at_half["parley"], at_half["bare"]),
         "kib_per_idle_connection": {
             name: idle(run).get("kib_per_connection")
             for name, run in (("parley", parley), ("tutorial", tutorial), ("bare", bare))
@@ -174,7 +177,7 @@ def _n(value: float | None, digits: int = 0) -> str:
 
 
 def _x(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
+    return "-" if value is None else f"{value:.3f}x" if value < 0.1 else f"{value:.2f}x"
 
 
 def _bounded(value: float | None, kind: str) -> str:
@@ -196,10 +199,11 @@ def tables(report: dict[str, Any]) -> str:
         if not f:
             continue
         if "steps" not in f:
-            rows.append([label, f.get("error", "?"), *[""] * 9])
+            rows.append([label, f.get("error", "?"), *[""] * 10])
             continue
         at = f["saturation_latency_ms"] or {}
         peak = max((s["deliveries_per_s"] for s in f["steps"]), default=None)
+        others = sorted(s["cpu_cores"].get("others", 0.0) for s in f["steps"])
         half = report["comparison"].get(run["topology"], {}).get("half_saturation_p99_ms", {})
         rows.append(
             [
@@ -214,6 +218,7 @@ def tables(report: dict[str, Any]) -> str:
                 _n(f["duplicated"]),
                 _n(f["errors"]),
                 "-" if f["unacknowledged"] is None else _n(f["unacknowledged"]),
+                _n(others[len(others) // 2], 2) if others else "-",
             ]
         )
     out += _table(
@@ -229,6 +234,7 @@ def tables(report: dict[str, Any]) -> str:
             "dup.",
             "errors",
             "unacked",
+            "other load, cores",
         ],
         rows,
     )
@@ -377,7 +383,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(figsize=(9, 5.5), dpi=110)
+    figure, axes = pyplot.subplots(figsize=(11, 5.5), dpi=110)
     for label, run in report["runs"].items():
         steps = run.get("fanout", {}).get("steps")
         if not steps:
@@ -406,7 +412,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
     meta = report["meta"]
     axes.set_title(f"Fan-out, {meta['fanout_shape']} sockets — {meta['date']}", fontsize=10)
     axes.grid(True, which="both", linewidth=0.3)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
     figure.savefig(path)
     pyplot.close(figure)

@@ -58,7 +58,7 @@ class Target:
     server: str  # parley, tutorial or bare
     topology: str  # embedded or scaled
     base_url: str
-    pids: dict[str, list[int]]  # "server": the workers; "proxy": nginx
+    pids: dict[str, list[int]]  # "server": the workers; "proxy": the nginx master
     env: dict[str, str] = field(default_factory=dict)  # for manage.py, when it has one
     backends: list[str] = field(default_factory=list)  # shared services it uses
     description: str = ""
@@ -124,15 +124,6 @@ def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
             return
         time.sleep(0.1)
     raise RuntimeError(f"nothing answers on port {port}:\n{log.read_text()[-3000:]}")
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return [
-            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        ]
-    except OSError:
-        return []
 
 
 def database_recreate(name: str) -> str:
@@ -226,7 +217,7 @@ def parley_scaled(tmp: Path, *, workers: int, worker_server: str) -> Iterator[Ta
             "parley",
             "scaled",
             f"http://127.0.0.1:{port}",
-            {"server": worker_pids, "proxy": [nginx, *children(nginx)]},
+            {"server": worker_pids, "proxy": [nginx]},
             env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
             backends=["redis", "postgres"],
             description=(
@@ -292,7 +283,7 @@ def tutorial(tmp: Path, *, topology: str, workers: int, worker_server: str) -> I
             wait_for_port(port, nginx, log)
             pids = {
                 "server": [p.pid for p in processes[:-1]],
-                "proxy": [nginx.pid, *children(nginx.pid)],
+                "proxy": [nginx.pid],
             }
             description = (
                 f"{workers} {worker_server} workers behind nginx, PostgreSQL, channels-redis"

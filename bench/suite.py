@@ -177,20 +177,24 @@ def run_target(
         }
 
 
-def contexts(options: Options, tmp: Path) -> Iterator[contextlib.AbstractContextManager[Target]]:
+Contexts = Iterator[tuple[str, str, contextlib.AbstractContextManager[Target]]]
+
+
+def contexts(options: Options, tmp: Path) -> Contexts:
+    """(server, topology, the context that starts it) for every server of the run."""
     scaled = {"workers": options.workers, "worker_server": options.worker_server}
     for topology in options.topologies:
         where = tmp / topology
         where.mkdir()
         if "parley" in options.servers:
             if topology == "embedded":
-                yield servers.parley_embedded(where)
+                yield "parley", topology, servers.parley_embedded(where)
             else:
-                yield servers.parley_scaled(where, **scaled)
+                yield "parley", topology, servers.parley_scaled(where, **scaled)
         if "tutorial" in options.servers:
-            yield servers.tutorial(where, topology=topology, **scaled)
+            yield "tutorial", topology, servers.tutorial(where, topology=topology, **scaled)
     if "bare" in options.servers:
-        yield servers.bare(tmp)
+        yield "bare", "embedded", servers.bare(tmp)
 
 
 def run(options: Options, argv: list[str]) -> dict[str, Any]:
@@ -198,21 +202,30 @@ def run(options: Options, argv: list[str]) -> dict[str, Any]:
     raise_file_limit()
     started = time.monotonic()
     now = datetime.now(UTC)
+    code = revision()
     options.name = options.name or now.strftime("%Y%m%d-%H%M%S")
     options.out.mkdir(parents=True, exist_ok=True)
     runs: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="parley-bench-") as tmp:
-        for context in contexts(options, Path(tmp)):
-            label, result = run_target(context, options, Path(tmp))
+        for server, topology, context in contexts(options, Path(tmp)):
+            label = server if server == "bare" else f"{server} {topology}"
+            try:
+                label, result = run_target(context, options, Path(tmp))
+            except Exception as error:  # a server that would not start: the others still run
+                say(f"{label}: failed: {error}")
+                result = {"server": server, "topology": topology, "error": str(error)[-3000:]}
+            else:
+                say(f"{label}: done in {result['wall_seconds']:.0f} s")
             runs[label] = result
-            say(f"{label}: done in {result['wall_seconds']:.0f} s")
     comparison = {t: report.compare(runs, t) for t in options.topologies}
     result = {
         "meta": {
             "date": now.strftime("%Y-%m-%d %H:%M UTC"),
             "command": " ".join(["python -m bench", *argv]),
             "machine": machine(),
-            "code": revision(),
+            "code": code,
+            # The code may have changed while the run went on (a commit, an edit): then it differs.
+            "code_at_end": revision(),
             "options": {
                 k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()
             },

@@ -20,7 +20,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from bench.scenarios.common import Wire, close_all, percentiles, rss_kib, settle
+from bench.scenarios.common import Wire, close_all, family, percentiles, rss_kib, settle
 
 DEFAULTS = {"sockets": 5000, "concurrency": 25, "hold": 1.0, "rooms": "own", "deadline": 300.0}
 
@@ -43,7 +43,7 @@ async def run(
     count = options["sockets"]
     deadline = time.monotonic() + options["deadline"]
     server = pids.get("server", [])
-    proxy = pids.get("proxy", [])
+    proxy = sorted(family(pids.get("proxy", [])))  # nginx and its worker processes
     gate = asyncio.Semaphore(options["concurrency"])
     failures: Counter[str] = Counter()
     handshakes: list[float] = []
