@@ -7,9 +7,7 @@ session, and these functions tell those groups to close.
 
 import hashlib
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
+from config.broadcast import group_send_on_commit
 
 SOCKETS_CLOSE_EVENT = {"type": "session.ended"}
 
@@ -24,12 +22,7 @@ def session_group_name(session_key: str) -> str:
 
 
 def _group_close_on_commit(group: str) -> None:
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group, SOCKETS_CLOSE_EVENT)
-
-    transaction.on_commit(send, robust=True)
+    group_send_on_commit(group, SOCKETS_CLOSE_EVENT)
 
 
 def user_sockets_close(*, user_id: int) -> None:

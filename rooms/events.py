@@ -3,11 +3,8 @@
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
-
 from accounts.events import user_group_name
+from config.broadcast import group_send_on_commit
 from rooms.models import Membership, Room
 
 logger = logging.getLogger(__name__)
@@ -24,22 +21,8 @@ def room_presence_group_name(room: Room) -> str:
 
 
 def room_event_send_on_commit(*, room: Room, event: dict[str, Any]) -> None:
-    """Send ``event`` to the room's group after the current transaction commits.
-
-    A rolled-back change is therefore never announced. Channel layers deliver
-    group messages at most once, so a failure here is logged, not raised:
-    the data is already stored and clients catch up by message id.
-    """
+    """Send ``event`` to the room's group after the current transaction commits."""
     group_send_on_commit(room_group_name(room), event)
-
-
-def group_send_on_commit(group: str, event: dict[str, Any]) -> None:
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group, event)
-
-    transaction.on_commit(send, robust=True)
 
 
 def room_payload(room: Room) -> dict[str, Any]:

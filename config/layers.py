@@ -1,0 +1,86 @@
+"""The embedded default's channel layer: Channels' in-memory layer without its per-call scans.
+
+``channels.layers.InMemoryChannelLayer`` walks every queued message of every
+channel and every member of every group on *each* ``receive`` and
+``group_send`` to expire old entries, starts a task per receiver in
+``group_send`` and deep-copies the message once per receiver. With 500 open
+sockets that walk ran ~25,000 times per chat message and was the largest
+single cost of the embedded server under load (py-spy, bench/README.md).
+
+This layer keeps the same behaviour (capacity, message expiry, group
+expiry, ``ChannelFull``) and changes only when the work is done: expired
+entries are swept at most once per ``SWEEP_INTERVAL`` seconds, a
+``group_send`` copies the message once and queues a shallow copy per
+receiver directly. Handlers must therefore not mutate nested values of an
+event they receive, which none of Parley's do.
+"""
+
+import asyncio
+import contextlib
+import time
+from copy import deepcopy
+from typing import Any
+
+from channels.exceptions import ChannelFull
+from channels.layers import InMemoryChannelLayer
+
+SWEEP_INTERVAL = 5.0
+
+
+class LocalChannelLayer(InMemoryChannelLayer):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._next_sweep = 0.0
+
+    def _sweep_if_due(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + SWEEP_INTERVAL
+            self._clean_expired()
+
+    def _queue_for(self, channel: str) -> asyncio.Queue:
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        return queue
+
+    def _put(self, channel: str, message: dict[str, Any], expires: float) -> None:
+        try:
+            self._queue_for(channel).put_nowait((expires, message))
+        except asyncio.QueueFull:
+            raise ChannelFull(channel) from None
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        if not isinstance(message, dict):
+            raise TypeError("message is not a dict")
+        self.require_valid_channel_name(channel)
+        self._put(channel, deepcopy(message), time.time() + self.expiry)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        self.require_valid_channel_name(channel)
+        self._sweep_if_due()
+        queue = self._queue_for(channel)
+        try:
+            while True:
+                expires, message = await queue.get()
+                if expires >= time.time():
+                    return message
+                # Expired while nobody read it: dropped, as the parent layer does.
+        finally:
+            if queue.empty():
+                self.channels.pop(channel, None)
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        if not isinstance(message, dict):
+            raise TypeError("message is not a dict")
+        self.require_valid_group_name(group)
+        self._sweep_if_due()
+        members = self.groups.get(group)
+        if not members:
+            return
+        message = deepcopy(message)
+        expires = time.time() + self.expiry
+        for channel in list(members):
+            # As in every Channels layer, a receiver whose queue is full misses group messages.
+            with contextlib.suppress(ChannelFull):
+                self._put(channel, dict(message), expires)
