@@ -15,7 +15,7 @@ from messaging.selectors import message_get_by_client_id, message_new_frame_text
 from messaging.throttle import message_token_take
 from rooms.events import room_activity_send_on_commit, room_event_send_on_commit
 from rooms.models import Membership, Room
-from rooms.permissions import RANK, Action, PermissionDenied, check
+from rooms.permissions import RANK, Action, Actor, PermissionDenied, check
 from rooms.selectors import room_actor_get
 
 
@@ -75,30 +75,12 @@ def _slow_mode_wait(*, room: Room, membership: Membership) -> float:
     return max(0.0, (ready_at - timezone.now()).total_seconds())
 
 
-def message_create(
-    *, room: Room, author: User, body: str, client_id: str = "", sender_channel: str = ""
-) -> tuple[Message, bool]:
-    """Store a message and announce it to the room once it is committed.
+def _post_allowed(*, actor: Actor, author: User) -> None:
+    """Raise ``MessageRejected`` unless the room's rules let ``actor`` post now.
 
-    Returns ``(message, created)``. Membership and the room's rules (lock,
-    mute, archive, slow mode) are checked here, on every message, because a
-    socket opened earlier outlives a membership or a rule changed since. A
-    ``client_id`` the author already used in this room returns the stored
-    message instead of a second copy, so a client may resend safely; resends
-    are not rate limited, new messages are. ``sender_channel`` is the sending
-    socket, which acknowledges by itself and so is skipped by the broadcast:
-    the acknowledgement then does not depend on the channel layer.
-
-    Raises ``rooms.selectors.NotAMember``, ``Room.DoesNotExist`` or
-    ``MessageRejected``.
+    Takes a token from the author's rate-limit bucket when they may.
     """
-    actor = room_actor_get(slug=room.slug, user=author)
     room = actor.room
-    body = message_body_clean(body)
-    if client_id:
-        existing = message_get_by_client_id(room=room, author=author, client_id=client_id)
-        if existing is not None:
-            return existing, False
     try:
         check(actor, Action.POST)
     except PermissionDenied as denied:
@@ -117,6 +99,42 @@ def message_create(
             _("You are sending messages too fast; wait %(s).1f s.") % {"s": retry_after},
             retry_after=round(retry_after, 2),
         )
+
+
+def message_create(
+    *, room: Room, author: User, body: str, client_id: str = "", sender_channel: str = ""
+) -> tuple[Message, bool]:
+    """Store a message and announce it to the room once it is committed.
+
+    Returns ``(message, created)``. Membership and the room's rules (lock,
+    mute, archive, slow mode) are checked here, on every message, because a
+    socket opened earlier outlives a membership or a rule changed since. A
+    ``client_id`` the author already used in this room returns the stored
+    message instead of a second copy, so a client may resend safely: a resend
+    is never refused by the rules (rate limit, slow mode, mute), though one
+    that passes them uses a rate-limit token before the constraint finds it.
+    ``sender_channel`` is the sending socket, which acknowledges by itself and
+    so is skipped by the broadcast: the acknowledgement then does not depend
+    on the channel layer.
+
+    Raises ``rooms.selectors.NotAMember``, ``Room.DoesNotExist`` or
+    ``MessageRejected``.
+    """
+    actor = room_actor_get(slug=room.slug, user=author)
+    room = actor.room
+    body = message_body_clean(body)
+    try:
+        _post_allowed(actor=actor, author=author)
+    except MessageRejected:
+        # A resend of a message already stored is answered with it, whatever the
+        # rules say now. New messages skip this lookup: the unique constraint on
+        # client_id catches a resend that gets this far (below).
+        existing = client_id and message_get_by_client_id(
+            room=room, author=author, client_id=client_id
+        )
+        if existing:
+            return existing, False
+        raise
     html, mentioned = _render(room=room, author=author, body=body)
     try:
         with transaction.atomic():
