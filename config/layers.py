@@ -1,4 +1,6 @@
-"""The embedded default's channel layer: Channels' in-memory layer without its per-call scans.
+"""Parley's channel layers.
+
+Without ``REDIS_URL``: Channels' in-memory layer without its per-call scans.
 
 ``channels.layers.InMemoryChannelLayer`` walks every queued message of every
 channel and every member of every group on *each* ``receive`` and
@@ -17,12 +19,20 @@ event they receive, which none of Parley's do.
 
 import asyncio
 import contextlib
+import logging
 import time
 from copy import deepcopy
 from typing import Any
 
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
+from channels_redis.pubsub import (
+    RedisPubSubChannelLayer,
+    RedisPubSubLoopLayer,
+    RedisSingleShardConnection,
+)
+
+logger = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 5.0
 
@@ -84,3 +94,56 @@ class LocalChannelLayer(InMemoryChannelLayer):
             # As in every Channels layer, a receiver whose queue is full misses group messages.
             with contextlib.suppress(ChannelFull):
                 self._put(channel, dict(message), expires)
+
+
+# ---------------------------------------------------------------------------
+# With REDIS_URL: channels_redis' pub/sub layer, told to close sockets when Redis goes away
+# ---------------------------------------------------------------------------
+
+# Sent to every socket of a process whose pub/sub connection to Redis broke.
+LAYER_LOST_EVENT = {"type": "layer.lost"}
+
+
+class _WatchedShard(RedisSingleShardConnection):
+    """channels_redis' shard connection, whose receive loop also reports a broken connection.
+
+    The pub/sub layer logs a broken connection and resubscribes when Redis is
+    back, silently: everything published in between never reaches this
+    process's sockets, and their pages cannot know they missed it. Closing
+    the sockets makes the pages reconnect and catch up by id, which is what
+    the list-based layer's failing receive did by itself. The loop is
+    channels_redis 4.3's ``_do_receiving`` with that one addition.
+    """
+
+    async def _do_receiving(self) -> None:
+        while True:
+            try:
+                if self._pubsub and self._pubsub.subscribed:
+                    message = await self._pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=0.1
+                    )
+                    self._receive_message(message)
+                else:
+                    await asyncio.sleep(0.1)
+            except (TimeoutError, asyncio.CancelledError, GeneratorExit):
+                raise
+            except Exception:
+                logger.warning("Lost the pub/sub connection to Redis", exc_info=True)
+                self._tell_every_socket()
+                await asyncio.sleep(1)
+
+    def _tell_every_socket(self) -> None:
+        lost = self.channel_layer.channel_layer.serialize(LAYER_LOST_EVENT)
+        for queue in self.channel_layer.channels.values():
+            queue.put_nowait(lost)
+
+
+class RedisPubSubLayer(RedisPubSubChannelLayer):
+    """One PUBLISH per group event; each process hands it to its own members of the group."""
+
+    def _get_layer(self) -> RedisPubSubLoopLayer:
+        layer = super()._get_layer()
+        if not getattr(layer, "watched", False):
+            layer._shards = [_WatchedShard(shard.host, layer) for shard in layer._shards]
+            layer.watched = True
+        return layer

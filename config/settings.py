@@ -184,19 +184,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 gives up on a read after 5 s, exactly as long as channels_redis
-            # blocks waiting on a quiet socket: a longer timeout keeps idle consumers alive.
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
-                # Events queued per socket before the layer drops them (default 100):
-                # room for bursts while a socket's writes are slow.
-                "capacity": 1000,
-            },
+    # "pubsub" (default): one PUBLISH per group event, and each process hands it
+    # to its own sockets of the group (config/layers.py). "lists": channels_redis'
+    # RedisChannelLayer, one list entry and one blocking pop per receiving socket,
+    # with per-socket capacity.
+    # Chosen by measurement (bench/README.md).
+    if os.environ.get("REDIS_CHANNEL_LAYER", "pubsub") == "lists":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                # redis-py 8 gives up on a read after 5 s, exactly as long as channels_redis
+                # blocks waiting on a quiet socket: a longer timeout keeps idle consumers alive.
+                "CONFIG": {
+                    "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+                    # Events queued per socket before the layer drops them (default 100):
+                    # room for bursts while a socket's writes are slow.
+                    "capacity": 1000,
+                },
+            }
         }
-    }
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "config.layers.RedisPubSubLayer",
+                "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
+            }
+        }
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -14,7 +14,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 @pytest.fixture(autouse=True)
 def _in_memory_channel_layer(settings):
     """Each test gets a fresh in-process channel layer, whatever the environment says."""
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The embedded default's layer, with Channels' default capacity (100) as before.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "config.layers.LocalChannelLayer"}}
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()

@@ -114,3 +114,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def session_ended(self, event: dict[str, Any]) -> None:
         await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
+
+    async def layer_lost(self, event: dict[str, Any]) -> None:
+        """This process lost Redis (config/layers.py): the page reconnects and catches up."""
+        await self.close(code=protocol.CLOSE_TRY_AGAIN_LATER)

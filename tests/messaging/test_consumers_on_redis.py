@@ -18,11 +18,18 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
-@pytest.fixture
-async def redis_channel_layer(settings):
+REDIS_LAYERS = {
+    "pubsub": "config.layers.RedisPubSubLayer",
+    "lists": "channels_redis.core.RedisChannelLayer",
+}
+
+
+@pytest.fixture(params=sorted(REDIS_LAYERS))
+async def redis_channel_layer(settings, request):
+    """Each Redis layer the settings can choose (REDIS_CHANNEL_LAYER)."""
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": REDIS_LAYERS[request.param],
             # A prefix of its own keeps parallel runs from hearing each other.
             "CONFIG": {"hosts": [REDIS_URL], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
         }
@@ -36,9 +43,7 @@ async def redis_channel_layer(settings):
 
 
 async def test_redis_layer_is_really_in_use(redis_channel_layer):
-    from channels_redis.core import RedisChannelLayer
-
-    assert isinstance(redis_channel_layer, RedisChannelLayer)
+    assert "Redis" in type(redis_channel_layer).__name__
     channel = await redis_channel_layer.new_channel()
     await redis_channel_layer.send(channel, {"type": "ping"})
     assert await redis_channel_layer.receive(channel) == {"type": "ping"}
