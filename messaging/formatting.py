@@ -29,6 +29,8 @@ def mentioned_usernames(body: str) -> set[str]:
     decides what is highlighted and what notifies.
     """
     names: set[str] = set()
+    if "@" not in body:  # most messages: no second parse
+        return names
     for block in PARSER.parse(body):
         for text in _plain_text(block):
             names.update(match.group(1).rstrip(".") for match in MENTION.finditer(text))

@@ -147,12 +147,14 @@ def message_create(
                 Membership.objects.filter(pk=actor.membership.pk).update(
                     last_posted_at=message.created_at
                 )
+            # The same text acknowledges the message to its sender (message.frame_text).
+            message.frame_text = frame_text = message_new_frame_text(message)
             room_event_send_on_commit(
                 room=room,
                 event={
                     "type": "message.new",
                     # Encoded once here, not once per receiving socket.
-                    "text": message_new_frame_text(message),
+                    "text": frame_text,
                     "sender_channel": sender_channel,
                 },
             )

@@ -40,10 +40,14 @@ def room_actor_get(*, slug: str, user: User) -> Actor:
     """
     if user.is_authenticated:
         # The common case, a member, in one query: membership and room together.
-        membership = (
-            Membership.objects.select_related("room")
-            .filter(room__slug=slug, user=user, user__is_active=True)
-            .first()
+        # Unordered: (room, user) is unique, and this runs for every chat message.
+        membership = next(
+            iter(
+                Membership.objects.select_related("room")
+                .filter(room__slug=slug, user=user, user__is_active=True)
+                .order_by()[:1]
+            ),
+            None,
         )
         if membership is not None:
             membership.user = user

@@ -41,7 +41,7 @@ unread_counts_async = database_sync_to_async(unread_counts)
 def message_store(**kwargs: Any) -> tuple[str, bool]:
     """Store a message; return its ``message.new`` frame text and whether it is new."""
     message, created = message_create(**kwargs)
-    return message_new_frame_text(message), created
+    return getattr(message, "frame_text", None) or message_new_frame_text(message), created
 
 
 @database_sync_to_async
