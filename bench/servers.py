@@ -47,6 +47,14 @@ UNLIMITED = {
     "PARLEY_MAX_SOCKETS_PER_USER": "1000000",
     "LOG_LEVEL": "WARNING",
 }
+# Every Django server runs its production settings: DEBUG off (no query log, no
+# debug pages), over plain HTTP on the loopback, as platform/serve runs them.
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECURE_COOKIES": "false",
+    "SECURE_SSL_REDIRECT": "false",
+    "SECURE_HSTS_SECONDS": "0",
+}
 START_TIMEOUT = 300.0  # platform/serve may first install dependencies and nginx
 PR_SET_PDEATHSIG = 1
 
@@ -176,7 +184,7 @@ def serve_module() -> ModuleType:
 
 @contextlib.contextmanager
 def parley_embedded(tmp: Path) -> Iterator[Target]:
-    server = LiveServer(tmp, extra_env=UNLIMITED)
+    server = LiveServer(tmp, extra_env={**UNLIMITED, **PRODUCTION})
     server.start()
     try:
         yield Target(
@@ -200,6 +208,7 @@ def parley_scaled(tmp: Path, *, workers: int, worker_server: str) -> Iterator[Ta
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{PARLEY_DATABASE}",
         REDIS_URL=PARLEY_REDIS_URL,
         **UNLIMITED,
+        **PRODUCTION,
     )
     log = tmp / "serve.log"
     command = [str(SERVE), "--workers", str(workers), "--port", str(port)]
@@ -240,7 +249,9 @@ def parley_scaled(tmp: Path, *, workers: int, worker_server: str) -> Iterator[Ta
 def tutorial(tmp: Path, *, topology: str, workers: int, worker_server: str) -> Iterator[Target]:
     redis_flush(TUTORIAL_REDIS_URL)
     env = base_env(
-        DJANGO_SETTINGS_MODULE="bench.baselines.tutorial.settings", REDIS_URL=TUTORIAL_REDIS_URL
+        DJANGO_SETTINGS_MODULE="bench.baselines.tutorial.settings",
+        REDIS_URL=TUTORIAL_REDIS_URL,
+        **PRODUCTION,
     )
     if topology == "scaled":
         env["DATABASE_URL"] = database_recreate(TUTORIAL_DATABASE)

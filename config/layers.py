@@ -76,9 +76,13 @@ class LocalChannelLayer(InMemoryChannelLayer):
                 if expires >= time.time():
                     return message
                 # Expired while nobody read it: dropped, as the parent layer does.
-        finally:
+        except BaseException:
+            # A consumer's receive is cancelled when it stops: forget its empty queue.
+            # (The parent drops a queue whenever it runs empty, so every delivery to
+            # an idle socket built a new one; a live socket's queue is kept here.)
             if queue.empty():
                 self.channels.pop(channel, None)
+            raise
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         if not isinstance(message, dict):

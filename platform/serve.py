@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import os
 import resource
+import secrets
 import shutil
 import signal
 import subprocess
@@ -39,9 +40,14 @@ DEFAULTS = {
     # in BZPOPMIN for 5 s when a worker's sockets are quiet: the two race, and the
     # loser crashes a consumer. A longer socket timeout keeps them apart (README).
     "REDIS_URL": "redis://127.0.0.1:6379/0?socket_timeout=10",
-    # Plain HTTP on the loopback: with DEBUG off the session and CSRF cookies
-    # are Secure-only and no log-in would survive (see README, "DEBUG").
-    "DEBUG": "true",
+    # Production settings (no query logging, no debug pages), served as plain
+    # HTTP on the loopback: Secure-only cookies and the HTTPS redirect would
+    # stop every log-in there. Behind a TLS proxy set SECURE_COOKIES=true and
+    # SECURE_SSL_REDIRECT=true (see README, "DEBUG").
+    "DEBUG": "false",
+    "SECURE_COOKIES": "false",
+    "SECURE_SSL_REDIRECT": "false",
+    "SECURE_HSTS_SECONDS": "0",
     # Under ASGI every HTTP request runs in a thread of its own, and a connection
     # kept for reuse there is never reused but left open: with the settings'
     # default of 60 s a worker runs PostgreSQL out of connections within seconds
@@ -113,6 +119,11 @@ def say(text: str) -> None:
 
 def worker_env() -> dict[str, str]:
     env = {**DEFAULTS, **os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    if not env.get("SECRET_KEY"):
+        # One key for every worker of this run, restarted ones included, so a
+        # session signed by one worker is valid on all. Sessions end with the run:
+        # set SECRET_KEY to keep them across runs.
+        env["SECRET_KEY"] = secrets.token_urlsafe(50)
     if "postgres" not in dj_database_url.parse(env["DATABASE_URL"])["ENGINE"]:
         raise SystemExit("DATABASE_URL must point at PostgreSQL: workers share one database.")
     return env
