@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from copy import deepcopy
 from typing import Any
 
@@ -144,6 +145,23 @@ class _WatchedShard(RedisSingleShardConnection):
 
 class RedisPubSubLayer(RedisPubSubChannelLayer):
     """One PUBLISH per group event; each process hands it to its own members of the group."""
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        """A channel name, subscribed when Redis answers.
+
+        Channels calls this before the consumer runs. The pub/sub layer
+        subscribes here, so with Redis down the handshake itself would fail;
+        instead the name is returned, and the consumer's first group join fails
+        and closes the socket with 4503 ("try again later"), as with the list
+        layer.
+        """
+        layer = self._get_layer()
+        channel = f"{layer.prefix}{prefix}{uuid.uuid4().hex}"
+        try:
+            await layer._subscribe_to_channel(channel)
+        except Exception:
+            logger.warning("Could not subscribe channel %s: Redis did not answer", channel)
+        return channel
 
     def _get_layer(self) -> RedisPubSubLoopLayer:
         layer = super()._get_layer()

@@ -13,7 +13,11 @@ from messaging.formatting import body_render, mentioned_usernames
 from messaging.models import BODY_MAX_LENGTH, Mention, Message
 from messaging.selectors import message_get_by_client_id, message_new_frame_text, message_payload
 from messaging.throttle import message_token_take
-from rooms.events import room_activity_send_on_commit, room_event_send_on_commit
+from rooms.events import (
+    room_activity_send_on_commit,
+    room_event_send_on_commit,
+    room_message_send_on_commit,
+)
 from rooms.models import Membership, Room
 from rooms.permissions import RANK, Action, Actor, PermissionDenied, check
 from rooms.selectors import room_actor_get
@@ -149,7 +153,7 @@ def message_create(
                 )
             # The same text acknowledges the message to its sender (message.frame_text).
             message.frame_text = frame_text = message_new_frame_text(message)
-            room_event_send_on_commit(
+            room_message_send_on_commit(
                 room=room,
                 event={
                     "type": "message.new",

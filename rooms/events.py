@@ -15,6 +15,17 @@ def room_group_name(room: Room) -> str:
     return f"room-{room.pk}"
 
 
+def room_messages_group_name(room: Room) -> str:
+    """The group of each process's room fan-out (messaging/fanout.py): new messages only."""
+    return f"room-{room.pk}-messages"
+
+
+def room_message_send_on_commit(*, room: Room, event: dict[str, Any]) -> None:
+    """Send a ``message.new`` event to every process with a socket in the room, once each."""
+    group = room_messages_group_name(room)
+    group_send_on_commit(group, {**event, "group": group})
+
+
 def room_presence_group_name(room: Room) -> str:
     """The group of open pages that show who is online and typing in ``room``."""
     return f"presence-{room.pk}"

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import time
+from collections import deque
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -27,8 +28,9 @@ from messaging.consumers.common import (
     socket_slot_acquire_async,
     socket_slot_release_async,
 )
+from messaging.fanout import RoomFanout, room_fanout, send_finish, send_text_eagerly
 from messaging.services import MessageRejected
-from rooms.events import room_group_name, room_presence_group_name
+from rooms.events import room_group_name, room_messages_group_name, room_presence_group_name
 from rooms.models import Room
 from rooms.selectors import NotAMember
 
@@ -41,18 +43,20 @@ REMOVED_DETAIL = {
 }
 # A typing notice goes out at most this often per socket; pages drop it after a few seconds.
 TYPING_MIN_INTERVAL = 2.5
+# New messages waiting for a client that stopped reading; past this it is closed
+# (4503) and catches up by id when it reconnects, instead of holding them all.
+PUSH_BACKLOG_LIMIT = 1000
 
 
 # Group events whose handlers only write to the socket. Channels' dispatch() sends
 # every event through the database thread first (to close stale connections);
 # for these that hop is pure cost, paid once per receiving socket per message.
-SOCKET_ONLY_EVENTS = frozenset(
-    {"message.new", "message.edited", "message.deleted", "typing", "presence.changed"}
-)
+SOCKET_ONLY_EVENTS = frozenset({"message.edited", "message.deleted", "typing", "presence.changed"})
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
     room: Room | None = None
+    room_joined: Room | None = None
     groups_joined: tuple[str, ...] = ()
     holds_socket_slot = False
     rate_limit_strikes = 0
@@ -62,6 +66,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     # Pages ask for presence and typing with ?presence=1; other clients (bots,
     # load tests) are counted as present but not sent that chatter.
     wants_presence = False
+    fanout: RoomFanout | None = None
+    # Frames from the fan-out waiting behind a write the server made wait (see push_text).
+    push_backlog: deque[str | None] | None = None
+    push_task: asyncio.Task | None = None
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
@@ -114,6 +122,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if after_error is not None:
             await self.send_json(after_error)
         await self.send_json(history)
+        await self.push_backlog_flush()
         await self.presence_start()
 
     async def send(
@@ -133,6 +142,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await super().dispatch(message)
 
     async def groups_join(self, room: Room) -> None:
+        self.room_joined = room
         groups = [room_group_name(room), user_group_name(self.user.pk)]
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
@@ -140,10 +150,19 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined += (group,)
+        # New messages come through the process's fan-out, not this socket's channel;
+        # they wait in the backlog until the history frame has gone (connect()).
+        self.push_backlog = deque()
+        self.fanout = room_fanout()
+        await self.fanout.join(room_messages_group_name(room), self)
 
     async def disconnect(self, code: int) -> None:
         if self.heartbeat is not None:
             self.heartbeat.cancel()
+        if self.fanout is not None:
+            await self.fanout.leave(room_messages_group_name(self.room_joined), self)
+        if self.push_task is not None:
+            self.push_task.cancel()
         if self.room is not None:
             await self.presence_end()
         for group in self.groups_joined:
@@ -324,9 +343,52 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     # --- Group events: one handler each, and they only send
 
-    async def message_new(self, event: dict[str, Any]) -> None:
-        if event.get("sender_channel") != self.channel_name:
-            await self.send(text_data=event["text"])
+    # --- New messages, written by the room fan-out (messaging/fanout.py)
+
+    def push_text(self, text: str) -> None:
+        """Write a frame now if the server takes it without waiting, else queue it in order."""
+        if self.push_backlog is not None:
+            if self.push_backlog and self.push_backlog[-1] is None:
+                return  # closing: the page catches up when it reconnects
+            if len(self.push_backlog) >= PUSH_BACKLOG_LIMIT:
+                logger.warning("Closing a socket that stopped reading in room %s", self.room.slug)
+                self.push_backlog.clear()
+                self.push_backlog.append(None)
+            else:
+                self.push_backlog.append(text)
+            return
+        try:
+            waiting = send_text_eagerly(self.base_send, text)
+        except Exception:  # the socket is gone; its disconnect() is on the way
+            logger.debug("Dropped a frame for a closed socket", exc_info=True)
+            return
+        if waiting is not None:
+            self.push_backlog = deque()
+            self.push_task = asyncio.ensure_future(self.push_backlog_send(waiting))
+
+    async def push_backlog_send(self, waiting: tuple[Any, Any]) -> None:
+        try:
+            await send_finish(waiting)
+        except Exception:
+            logger.debug("Dropped a frame for a closed socket", exc_info=True)
+        await self.push_backlog_flush()
+
+    async def push_backlog_flush(self) -> None:
+        """Send what waited in the backlog, in order; then frames go straight out again."""
+        try:
+            while self.push_backlog:
+                text = self.push_backlog.popleft()
+                if text is None:
+                    await self.close(code=protocol.CLOSE_TRY_AGAIN_LATER)
+                    return
+                await self.base_send({"type": "websocket.send", "text": text})
+        except Exception:
+            logger.debug("Dropped frames for a closed socket", exc_info=True)
+        finally:
+            self.push_backlog = None
+
+    def layer_lost_push(self) -> None:
+        self.push_task = asyncio.ensure_future(self.close(code=protocol.CLOSE_TRY_AGAIN_LATER))
 
     async def message_edited(self, event: dict[str, Any]) -> None:
         await self.send_json(event)

@@ -1,0 +1,150 @@
+"""New chat messages reach each process once, then each of its sockets by a direct write.
+
+The usual Channels pattern puts every socket in the room's group, so the
+channel layer queues each message once per receiving socket, and each
+socket's consumer wakes up, dispatches the event and writes it: for a room
+of 50 that is 50 queue entries, 50 task wake-ups and (on Redis) 50 decodes
+for one message. Here one process-wide channel per event loop, the
+``RoomFanout``, is the group's only member in its process: the layer
+delivers a message once per process (one PUBLISH on Redis for all of them),
+and the fan-out hands the pre-encoded frame to each local socket of the room
+with a direct, usually synchronous, write (``RoomConsumer.push_text``).
+
+Only ``message.new`` goes this way: it is the one event sent at chat rate and
+the same for every receiver. Everything else (edits, deletes, moderation,
+presence) still reaches each socket through its own channel, as before.
+"""
+
+import asyncio
+import logging
+import weakref
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+# Sent to every socket of a process whose fan-out lost the channel layer.
+LAYER_LOST = "layer.lost"
+
+
+class Receiver(Protocol):
+    channel_name: str
+
+    def push_text(self, text: str) -> None:
+        """Write ``text`` to the socket without waiting (see ``RoomConsumer``)."""
+
+    def layer_lost_push(self) -> None:
+        """The process lost the channel layer: close, so the page reconnects and catches up."""
+
+
+class RoomFanout:
+    """The sockets of one process (one event loop), by the message group of their room."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.channel_name: str | None = None
+        self.groups: dict[str, dict[str, Receiver]] = {}
+        # Group membership of the fan-out channel changes one call at a time per
+        # group, so a socket never reads history before its room's messages reach
+        # the process, and a leave never undoes a concurrent join.
+        self.locks: dict[str, asyncio.Lock] = {}
+        self.task: asyncio.Task | None = None
+
+    async def join(self, group: str, receiver: Receiver) -> None:
+        """Deliver the group's messages to ``receiver`` from now on (once this returns)."""
+        if self.channel_name is None:
+            self.channel_name = await self.layer.new_channel()
+            self.task = asyncio.get_running_loop().create_task(self._run())
+        async with self.locks.setdefault(group, asyncio.Lock()):
+            receivers = self.groups.setdefault(group, {})
+            if not receivers:
+                await self.layer.group_add(group, self.channel_name)
+            receivers[receiver.channel_name] = receiver
+
+    async def leave(self, group: str, receiver: Receiver) -> None:
+        async with self.locks.setdefault(group, asyncio.Lock()):
+            receivers = self.groups.get(group)
+            if not receivers or receivers.pop(receiver.channel_name, None) is None:
+                return
+            if not receivers:
+                del self.groups[group]
+                await self.layer.group_discard(group, self.channel_name)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                event = await self.layer.receive(self.channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("The room fan-out lost the channel layer")
+                self._lost()
+                return
+            if event.get("type") == LAYER_LOST:
+                self._lost()
+                return
+            receivers = self.groups.get(event.get("group", ""))
+            if not receivers:
+                continue
+            text, sender = event["text"], event.get("sender_channel")
+            for channel_name, receiver in list(receivers.items()):
+                if channel_name != sender:
+                    receiver.push_text(text)
+
+    def _lost(self) -> None:
+        """Close every socket that relied on this fan-out; the next join starts a new one."""
+        _fanouts.pop(asyncio.get_running_loop(), None)
+        for receivers in self.groups.values():
+            for receiver in list(receivers.values()):
+                receiver.layer_lost_push()
+        self.groups.clear()
+
+
+_fanouts: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomFanout]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def room_fanout() -> RoomFanout:
+    """This event loop's fan-out, on the current channel layer."""
+    loop = asyncio.get_running_loop()
+    layer = get_channel_layer()
+    fanout = _fanouts.get(loop)
+    if fanout is None or fanout.layer is not layer:
+        fanout = _fanouts[loop] = RoomFanout(layer)
+    return fanout
+
+
+def send_text_eagerly(send: Any, text: str) -> tuple[Any, Any] | None:
+    """Run ``send({"type": "websocket.send", "text": text})`` as far as it goes without waiting.
+
+    Returns None when the frame was handed to the server, otherwise the
+    coroutine and what it waits on, for ``send_finish``. ASGI servers write a
+    frame without waiting unless the client stopped reading (uvicorn then
+    waits for the socket to drain; daphne never waits), so nearly every
+    delivery is a plain call instead of a task. Raises what the send raises.
+    """
+    coroutine = send({"type": "websocket.send", "text": text})
+    try:
+        awaited = coroutine.send(None)
+    except StopIteration:
+        return None
+    return coroutine, awaited
+
+
+async def send_finish(pending: tuple[Any, Any]) -> None:
+    """Finish a send that ``send_text_eagerly`` left waiting, as a task would have."""
+    coroutine, awaited = pending
+    try:
+        if awaited is None:  # a bare yield: it asked to run again on the next turn
+            await asyncio.sleep(0)
+        else:
+            await asyncio.wait([awaited])
+            # What asyncio.Task does to a future a coroutine yields to it.
+            awaited._asyncio_future_blocking = False
+    except BaseException:
+        coroutine.close()
+        raise
+    # Done waiting: a task can resume the coroutine where it stopped.
+    await asyncio.ensure_future(coroutine)
