@@ -207,6 +207,8 @@ def parley_scaled(tmp: Path, *, workers: int, worker_server: str) -> Iterator[Ta
     env = base_env(
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{PARLEY_DATABASE}",
         REDIS_URL=PARLEY_REDIS_URL,
+        # Shared with the bench's own manage.py calls (the history room's bulk insert).
+        SECRET_KEY="parley-bench-not-a-secret",  # noqa: S106 - a local benchmark server
         **UNLIMITED,
         **PRODUCTION,
     )

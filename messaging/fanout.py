@@ -45,10 +45,11 @@ class RoomFanout:
         self.layer = layer
         self.channel_name: str | None = None
         self.groups: dict[str, dict[str, Receiver]] = {}
-        # Group membership of the fan-out channel changes one call at a time per
-        # group, so a socket never reads history before its room's messages reach
-        # the process, and a leave never undoes a concurrent join.
-        self.locks: dict[str, asyncio.Lock] = {}
+        # Group membership of the fan-out channel changes one call at a time, so a
+        # socket never reads history before its room's messages reach the process,
+        # and a leave never undoes a concurrent join. Only a room's first join and
+        # last leave wait on the layer, so one lock for all rooms costs little.
+        self.lock = asyncio.Lock()
         self.task: asyncio.Task | None = None
 
     async def join(self, group: str, receiver: Receiver) -> None:
@@ -56,14 +57,14 @@ class RoomFanout:
         if self.channel_name is None:
             self.channel_name = await self.layer.new_channel()
             self.task = asyncio.get_running_loop().create_task(self._run())
-        async with self.locks.setdefault(group, asyncio.Lock()):
+        async with self.lock:
             receivers = self.groups.setdefault(group, {})
             if not receivers:
                 await self.layer.group_add(group, self.channel_name)
             receivers[receiver.channel_name] = receiver
 
     async def leave(self, group: str, receiver: Receiver) -> None:
-        async with self.locks.setdefault(group, asyncio.Lock()):
+        async with self.lock:
             receivers = self.groups.get(group)
             if not receivers or receivers.pop(receiver.channel_name, None) is None:
                 return
