@@ -135,21 +135,31 @@ async def slow_socket(user, slug: str) -> tuple[WebsocketCommunicator, SlowReade
     return WebsocketCommunicator(slow, f"/ws/rooms/{slug}/", headers=headers), slow
 
 
-async def test_a_client_that_stops_reading_gets_every_message_late_and_in_order(
-    open_socket, member, other_member, settings
-):
-    settings.PARLEY_MESSAGE_BURST = 100
+async def sender_and_slow_reader(open_socket, member, other_member) -> tuple:
     sender = await open_socket(member.user)
     await joined(sender)
     reader, slow = await slow_socket(other_member.user, member.room.slug)
     await joined(reader)
+    return sender, reader, slow
 
+
+async def send_while_not_reading(sender, slow: SlowReader, count: int) -> None:
+    """``count`` messages, each acknowledged, while the reader reads nothing; then it reads."""
     slow.reading.clear()
-    for n in range(20):
+    for n in range(count):
         await send(sender, f"message {n}", client_id=f"c-{n}")
         assert (await sender.receive_json_from())["type"] == "message.new"
-    assert await reader.receive_nothing()
+    await asyncio.sleep(0.1)  # the fan-out tries each of them while the reader is stuck
     slow.reading.set()
+
+
+async def test_a_client_that_stops_reading_gets_every_message_late_and_in_order(
+    open_socket, member, other_member, settings
+):
+    settings.PARLEY_MESSAGE_BURST = 100
+    sender, reader, slow = await sender_and_slow_reader(open_socket, member, other_member)
+
+    await send_while_not_reading(sender, slow, 20)
 
     bodies = [(await reader.receive_json_from())["message"]["body"] for _ in range(20)]
     assert bodies == [f"message {n}" for n in range(20)]
@@ -163,16 +173,9 @@ async def test_a_client_too_far_behind_is_closed_with_4503_to_catch_up(
     open_socket, member, other_member, monkeypatch
 ):
     monkeypatch.setattr(room_consumer, "PUSH_BACKLOG_LIMIT", 3)
-    sender = await open_socket(member.user)
-    await joined(sender)
-    reader, slow = await slow_socket(other_member.user, member.room.slug)
-    await joined(reader)
+    sender, reader, slow = await sender_and_slow_reader(open_socket, member, other_member)
 
-    slow.reading.clear()
-    for n in range(8):
-        await send(sender, f"message {n}", client_id=f"c-{n}")
-        assert (await sender.receive_json_from())["type"] == "message.new"
-    slow.reading.set()
+    await send_while_not_reading(sender, slow, 8)
 
     # The write that was waiting goes out; the rest was dropped for the close.
     first = await reader.receive_json_from()
