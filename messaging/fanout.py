@@ -54,10 +54,10 @@ class RoomFanout:
 
     async def join(self, group: str, receiver: Receiver) -> None:
         """Deliver the group's messages to ``receiver`` from now on (once this returns)."""
-        if self.channel_name is None:
-            self.channel_name = await self.layer.new_channel()
-            self.task = asyncio.get_running_loop().create_task(self._run())
         async with self.lock:
+            if self.channel_name is None:
+                self.channel_name = await self.layer.new_channel()
+                self.task = asyncio.get_running_loop().create_task(self._run())
             receivers = self.groups.setdefault(group, {})
             if not receivers:
                 await self.layer.group_add(group, self.channel_name)
@@ -91,7 +91,10 @@ class RoomFanout:
             text, sender = event["text"], event.get("sender_channel")
             for channel_name, receiver in list(receivers.items()):
                 if channel_name != sender:
-                    receiver.push_text(text)
+                    try:
+                        receiver.push_text(text)
+                    except Exception:  # one socket's failure must not stop the room's delivery
+                        logger.exception("Could not hand a message to socket %s", channel_name)
 
     def _lost(self) -> None:
         """Close every socket that relied on this fan-out; the next join starts a new one."""
