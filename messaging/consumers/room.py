@@ -48,10 +48,17 @@ TYPING_MIN_INTERVAL = 2.5
 PUSH_BACKLOG_LIMIT = 1000
 
 
-# Group events whose handlers only write to the socket. Channels' dispatch() sends
-# every event through the database thread first (to close stale connections);
-# for these that hop is pure cost, paid once per receiving socket per message.
-SOCKET_ONLY_EVENTS = frozenset({"message.edited", "message.deleted", "typing", "presence.changed"})
+# Events handled without Channels' detour through the database thread. Its
+# dispatch() first closes stale database connections on that thread, for every
+# event. Group events whose handlers only write to the socket touch no
+# connection; a frame from the page reaches the database only through the
+# functions in consumers/common.py, whose database_sync_to_async closes stale
+# connections itself. For these the detour is pure cost: a thread round trip
+# before every received chat message, queued behind every other socket's
+# database work.
+DIRECT_EVENTS = frozenset(
+    {"websocket.receive", "message.edited", "message.deleted", "typing", "presence.changed"}
+)
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
@@ -136,7 +143,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             logger.info("Dropped a frame for a closed socket")
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        if message["type"] in SOCKET_ONLY_EVENTS:
+        if message["type"] in DIRECT_EVENTS:
             await getattr(self, message["type"].replace(".", "_"))(message)
             return
         await super().dispatch(message)
