@@ -26,6 +26,13 @@ logger = logging.getLogger(__name__)
 
 # Sent to every socket of a process whose fan-out lost the channel layer.
 LAYER_LOST = "layer.lost"
+# Layers forget a group member after group_expiry (a day by default); the fan-out
+# outlives that, so it renews its memberships well before.
+GROUP_RENEW_SECONDS = 3600.0
+
+
+class FanoutLost(ConnectionError):
+    """This fan-out lost the channel layer; the socket should close and reconnect."""
 
 
 class Receiver(Protocol):
@@ -51,13 +58,22 @@ class RoomFanout:
         # last leave wait on the layer, so one lock for all rooms costs little.
         self.lock = asyncio.Lock()
         self.task: asyncio.Task | None = None
+        self.renewer: asyncio.Task | None = None
+        self.lost = False
 
     async def join(self, group: str, receiver: Receiver) -> None:
-        """Deliver the group's messages to ``receiver`` from now on (once this returns)."""
+        """Deliver the group's messages to ``receiver`` from now on (once this returns).
+
+        Raises ``FanoutLost`` when this fan-out lost the layer meanwhile.
+        """
         async with self.lock:
+            if self.lost:
+                raise FanoutLost(group)
             if self.channel_name is None:
                 self.channel_name = await self.layer.new_channel()
-                self.task = asyncio.get_running_loop().create_task(self._run())
+                loop = asyncio.get_running_loop()
+                self.task = loop.create_task(self._run())
+                self.renewer = loop.create_task(self._renew())
             receivers = self.groups.setdefault(group, {})
             if not receivers:
                 await self.layer.group_add(group, self.channel_name)
@@ -85,24 +101,50 @@ class RoomFanout:
             if event.get("type") == LAYER_LOST:
                 self._lost()
                 return
-            receivers = self.groups.get(event.get("group", ""))
-            if not receivers:
-                continue
-            text, sender = event["text"], event.get("sender_channel")
-            for channel_name, receiver in list(receivers.items()):
-                if channel_name != sender:
-                    try:
-                        receiver.push_text(text)
-                    except Exception:  # one socket's failure must not stop the room's delivery
-                        logger.exception("Could not hand a message to socket %s", channel_name)
+            self._deliver(event)
+
+    def _deliver(self, event: dict[str, Any]) -> None:
+        receivers = self.groups.get(event.get("group", ""))
+        text = event.get("text")
+        if not receivers or not isinstance(text, str):
+            return
+        sender = event.get("sender_channel")
+        for channel_name, receiver in list(receivers.items()):
+            if channel_name != sender:
+                try:
+                    receiver.push_text(text)
+                except Exception:  # one socket's failure must not stop the room's delivery
+                    logger.exception("Could not hand a message to socket %s", channel_name)
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(GROUP_RENEW_SECONDS)
+            for group in list(self.groups):
+                try:
+                    await self.layer.group_add(group, self.channel_name)
+                except Exception:
+                    logger.warning("Could not renew the fan-out's membership of %s", group)
 
     def _lost(self) -> None:
         """Close every socket that relied on this fan-out; the next join starts a new one."""
+        self.lost = True
         _fanouts.pop(asyncio.get_running_loop(), None)
+        if self.renewer is not None:
+            self.renewer.cancel()
+        groups = list(self.groups)
         for receivers in self.groups.values():
             for receiver in list(receivers.values()):
                 receiver.layer_lost_push()
         self.groups.clear()
+        # Out of its groups, so the dead channel stops collecting the room's messages.
+        self.task = asyncio.get_running_loop().create_task(self._forget(groups))
+
+    async def _forget(self, groups: list[str]) -> None:
+        for group in groups:
+            try:
+                await self.layer.group_discard(group, self.channel_name)
+            except Exception:  # Redis still down: the local membership is gone all the same
+                logger.debug("Could not leave %s after losing the layer", group, exc_info=True)
 
 
 _fanouts: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomFanout]" = (

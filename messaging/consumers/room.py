@@ -77,6 +77,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     # Frames from the fan-out waiting behind a write the server made wait (see push_text).
     push_backlog: deque[str | None] | None = None
     push_task: asyncio.Task | None = None
+    # True while a pushed frame waits for the client (the server made the write wait).
+    push_waiting = False
+    closing = False
+    closing_task: asyncio.Task | None = None
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
@@ -104,6 +108,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 await self.close(code=protocol.CLOSE_TOO_MANY)
                 return
             self.holds_socket_slot = True
+            # Pages ask for presence and typing with ?presence=1 (see wants_presence).
+            self.wants_presence = b"presence=1" in self.scope.get("query_string", b"").split(b"&")
             # Join before reading history: a message committed in between then
             # arrives twice (clients deduplicate by id) rather than not at all.
             await self.groups_join(room)
@@ -121,11 +127,6 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             return
         self.room = room
         self.me = {"username": self.user.username, "display_name": self.user.shown_name}
-        self.wants_presence = b"presence=1" in self.scope.get("query_string", b"").split(b"&")
-        if self.wants_presence:
-            # Presence and typing chatter goes only to pages that show it.
-            await self.channel_layer.group_add(room_presence_group_name(room), self.channel_name)
-            self.groups_joined += (room_presence_group_name(room),)
         if after_error is not None:
             await self.send_json(after_error)
         await self.send_json(history)
@@ -135,12 +136,21 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     async def send(
         self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
     ) -> None:
+        if self.push_waiting and text_data is not None and not close:
+            # A pushed message waits for this client to read: what follows it
+            # (an edit or delete of that message, say) goes after it, in order.
+            self.push_backlog.append(text_data)
+            return
         # A frame for a socket the server already closed (1012 on a graceful stop)
         # raises OSError; dropping it lets the queued disconnect() still run.
         try:
             await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except OSError:
             logger.info("Dropped a frame for a closed socket")
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        # Channels' send_json calls its parent's send(), past the override above.
+        await self.send(text_data=await self.encode_json(content), close=close)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if message["type"] in DIRECT_EVENTS:
@@ -154,6 +164,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
             groups.append(session_group_name(session_key))
+        if self.wants_presence:
+            # Presence and typing chatter goes only to pages that show it.
+            groups.append(room_presence_group_name(room))
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined += (group,)
@@ -167,7 +180,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if self.heartbeat is not None:
             self.heartbeat.cancel()
         if self.fanout is not None:
-            await self.fanout.leave(room_messages_group_name(self.room_joined), self)
+            try:
+                await self.fanout.leave(room_messages_group_name(self.room_joined), self)
+            except Exception:  # the layer is down; the rest of the clean-up still runs
+                logger.warning("Could not leave the fan-out of room %s", self.room_joined.slug)
         if self.push_task is not None:
             self.push_task.cancel()
         if self.room is not None:
@@ -316,7 +332,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if frame.active and now - self.typing_sent_at < TYPING_MIN_INTERVAL:
             return
         self.typing_sent_at = now if frame.active else 0.0
-        await self.presence_broadcast({"type": "typing", "user": self.me, "active": frame.active})
+        try:
+            await self.presence_broadcast(
+                {"type": "typing", "user": self.me, "active": frame.active}
+            )
+        except Exception:  # the layer is down: a typing notice is not worth a crash
+            logger.warning("Could not send a typing notice in room %s", self.room.slug)
 
     async def read_frame(self, frame: protocol.MarkRead) -> None:
         try:
@@ -327,10 +348,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             logger.warning("Could not move the read marker in room %s", self.room.slug)
             return
         # Every page of this user (other tabs, the sidebar) learns the new marker.
-        await self.channel_layer.group_send(
-            user_group_name(self.user.pk),
-            {"type": "room.read", "room": self.room.slug, "last_read_id": last_read},
-        )
+        try:
+            await self.channel_layer.group_send(
+                user_group_name(self.user.pk),
+                {"type": "room.read", "room": self.room.slug, "last_read_id": last_read},
+            )
+        except Exception:  # stored; the other pages learn it when they next load
+            logger.warning("Could not tell the other pages of a read marker")
 
     async def message_rejected(self, rejected: MessageRejected, client_id: str | None) -> None:
         extra = {}
@@ -371,6 +395,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             return
         if waiting is not None:
             self.push_backlog = deque()
+            self.push_waiting = True
             self.push_task = asyncio.ensure_future(self.push_backlog_send(waiting))
 
     async def push_backlog_send(self, waiting: tuple[Any, Any]) -> None:
@@ -393,9 +418,22 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             logger.debug("Dropped frames for a closed socket", exc_info=True)
         finally:
             self.push_backlog = None
+            self.push_waiting = False
 
     def layer_lost_push(self) -> None:
-        self.push_task = asyncio.ensure_future(self.close(code=protocol.CLOSE_TRY_AGAIN_LATER))
+        self.closing_task = asyncio.ensure_future(self.close(code=protocol.CLOSE_TRY_AGAIN_LATER))
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close once. Several paths may close the same socket (a lost layer tells
+        both the socket and the fan-out; a backlog overflow may meet a removal),
+        and servers refuse a second close."""
+        if self.closing:
+            return
+        self.closing = True
+        try:
+            await super().close(code=code, reason=reason)
+        except (OSError, RuntimeError):
+            logger.debug("The socket was already closed", exc_info=True)
 
     async def message_edited(self, event: dict[str, Any]) -> None:
         await self.send_json(event)

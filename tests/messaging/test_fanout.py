@@ -13,15 +13,17 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 
+from config import layers
 from config.asgi import application
+from messaging import fanout
 from messaging.consumers import room as room_consumer
 from messaging.fanout import room_fanout
 from messaging.models import Message
 from messaging.services import message_create
-from rooms.events import room_messages_group_name
+from rooms.events import room_group_name, room_messages_group_name
 from tests.factories import MembershipFactory, UserFactory
 from tests.messaging.conftest import ORIGIN, session_cookie
 from tests.messaging.test_consumers import close_code, joined, send
@@ -195,3 +197,60 @@ async def test_sockets_close_with_4503_when_the_fan_out_loses_the_channel_layer(
 
     for socket in sockets:
         assert await close_code(socket) == 4503
+
+
+async def test_an_edit_of_a_message_still_waiting_for_a_slow_client_arrives_after_it(
+    open_socket, member, other_member
+):
+    sender, reader, slow = await sender_and_slow_reader(open_socket, member, other_member)
+
+    slow.reading.clear()
+    await send(sender, "first version", client_id="c-1")
+    sent = await sender.receive_json_from()
+    await asyncio.sleep(0.1)  # the fan-out's write to the reader is now waiting
+    await sender.send_json_to({"type": "message.edit", "id": sent["message"]["id"], "body": "v2"})
+    assert (await sender.receive_json_from())["type"] == "message.edited"
+    await asyncio.sleep(0.1)
+    slow.reading.set()
+
+    frames = [await reader.receive_json_from() for _ in range(2)]
+    assert [frame["type"] for frame in frames] == ["message.new", "message.edited"]
+    assert frames[1]["message"]["body"] == "v2"
+    await reader.disconnect()
+
+
+async def test_a_socket_told_twice_that_the_layer_is_lost_closes_once(
+    open_socket, member, other_member, room
+):
+    sockets = [await open_socket(member.user), await open_socket(other_member.user)]
+    for socket in sockets:
+        await joined(socket)
+    layer = get_channel_layer()
+
+    # As the Redis layer does: every channel of the process hears it, the fan-out's too.
+    for channel in [room_fanout().channel_name, *layer.groups[room_group_name(room)]]:
+        await layer.send(channel, {"type": "layer.lost"})
+
+    for socket in sockets:
+        assert await close_code(socket) == 4503
+        assert await socket.receive_nothing()
+
+
+async def test_the_fan_out_renews_its_group_membership_before_the_layer_forgets_it(
+    open_socket, member, other_member, settings, monkeypatch
+):
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "config.layers.LocalChannelLayer", "CONFIG": {"group_expiry": 1}}
+    }
+    channel_layers.backends.clear()
+    monkeypatch.setattr(layers, "SWEEP_INTERVAL", 0.0)
+    monkeypatch.setattr(fanout, "GROUP_RENEW_SECONDS", 0.3)
+    sender = await open_socket(member.user)
+    receiver = await open_socket(other_member.user)
+    await joined(sender)
+    await joined(receiver)
+
+    await asyncio.sleep(2.5)  # past group_expiry: only a renewed membership is still there
+    await send(sender, "a day later", client_id="late")
+
+    assert (await receiver.receive_json_from())["message"]["body"] == "a day later"
