@@ -148,11 +148,14 @@ if os.environ.get("DATABASE_URL"):
     ):
         # psycopg's pool, per process: opening a PostgreSQL connection for every
         # database call cost a tenth of a worker's time under load (bench/README.md).
-        # A short timeout keeps "database down" an error frame, not a 30 s wait.
+        # With PostgreSQL down the pool makes every caller wait this long for a
+        # connection (a plain connect fails at once): short, so "database down"
+        # stays a prompt error frame or 503, and the one database thread that
+        # every socket of a worker shares is not held for long.
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
             "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "8")),
-            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "5")),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "1")),
         }
         DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
