@@ -21,15 +21,11 @@ def session_group_name(session_key: str) -> str:
     return "session-" + hashlib.sha256(session_key.encode()).hexdigest()[:40]
 
 
-def _group_close_on_commit(group: str) -> None:
-    group_send_on_commit(group, SOCKETS_CLOSE_EVENT)
-
-
 def user_sockets_close(*, user_id: int) -> None:
     """Close every open socket of the user (password changed, account deactivated)."""
-    _group_close_on_commit(user_group_name(user_id))
+    group_send_on_commit(user_group_name(user_id), SOCKETS_CLOSE_EVENT)
 
 
 def session_sockets_close(*, session_key: str) -> None:
     """Close the sockets that one session opened (that session logged out)."""
-    _group_close_on_commit(session_group_name(session_key))
+    group_send_on_commit(session_group_name(session_key), SOCKETS_CLOSE_EVENT)

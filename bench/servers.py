@@ -27,7 +27,7 @@ import psycopg
 import redis
 from psycopg import sql
 
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, free_ports
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -74,24 +74,6 @@ class Target:
     @property
     def label(self) -> str:
         return self.server if self.server == "bare" else f"{self.server} {self.topology}"
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` consecutive free ports on 127.0.0.1."""
-    for base in range(21000 + os.getpid() % 5000, 65000, 11):
-        taken = []
-        try:
-            for port in range(base, base + count):
-                probe = socket.socket()
-                taken.append(probe)
-                probe.bind(("127.0.0.1", port))
-            return list(range(base, base + count))
-        except OSError:
-            continue
-        finally:
-            for probe in taken:
-                probe.close()
-    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def _die_with_parent() -> None:

@@ -95,7 +95,7 @@ class LocalChannelLayer(InMemoryChannelLayer):
             return
         message = deepcopy(message)
         expires = time.time() + self.expiry
-        for channel in list(members):
+        for channel in members:  # no await in this loop: the group cannot change under it
             # As in every Channels layer, a receiver whose queue is full misses group messages.
             with contextlib.suppress(ChannelFull):
                 self._put(channel, dict(message), expires)

@@ -109,7 +109,8 @@ class RoomFanout:
         if not receivers or not isinstance(text, str):
             return
         sender = event.get("sender_channel")
-        for channel_name, receiver in list(receivers.items()):
+        # No await in this loop, so the receivers cannot change under it.
+        for channel_name, receiver in receivers.items():
             if channel_name != sender:
                 try:
                     receiver.push_text(text)

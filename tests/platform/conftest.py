@@ -30,6 +30,7 @@ from tests.live_server import (
     REPO_ROOT,
     cookie_header,
     create_room,
+    free_ports,
     join_room,
     signup,
 )
@@ -52,28 +53,6 @@ def serve_module() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` consecutive ports on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        start = probe.getsockname()[1]
-    for base in [*range(start, start + 200), *range(20000, 30000, 7)]:
-        if base + count > 65535:
-            continue
-        sockets = []
-        try:
-            for port in range(base, base + count):
-                sockets.append(socket.socket())
-                sockets[-1].bind(("127.0.0.1", port))
-            return list(range(base, base + count))
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def port_open(port: int) -> bool:
