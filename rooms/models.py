@@ -1,11 +1,14 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+DIRECT_SLUG_PREFIX = "dm-"
 
 
 class Room(models.Model):
@@ -21,6 +24,12 @@ class Room(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     # A direct conversation is a private room of exactly two people, never listed.
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.ROOM)
+    # A conversation is found by its two people ("<lower id>:<higher id>"), never by its
+    # slug: a slug is a name anyone creating a room could have chosen first. NULL on rooms,
+    # so the unique constraint holds only among conversations.
+    direct_key = models.CharField(  # noqa: DJ001
+        max_length=41, null=True, blank=True, editable=False
+    )
     description = models.TextField(_("description"), blank=True, max_length=500)
     visibility = models.CharField(
         _("visibility"), max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC
@@ -44,12 +53,27 @@ class Room(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["direct_key"], name="room_one_conversation_per_pair"),
+            models.CheckConstraint(
+                condition=Q(kind="direct", direct_key__isnull=False)
+                | Q(kind="room", direct_key__isnull=True),
+                name="room_direct_key_only_on_conversations",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def get_absolute_url(self) -> str:
         return reverse("rooms:detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        # "dm-" slugs belong to conversations, so no room can pass for one.
+        if self.kind == self.Kind.ROOM and self.slug.startswith(DIRECT_SLUG_PREFIX):
+            raise ValidationError(
+                {"slug": _("Slugs starting with “dm-” are kept for direct messages.")}
+            )
 
     @property
     def is_private(self) -> bool:

@@ -81,6 +81,17 @@ def room_get_visible(*, slug: str, user: User) -> Room:
     return room
 
 
+def direct_key(first: User, second: User) -> str:
+    """What identifies the conversation of two people, whichever of them asks."""
+    low, high = sorted([first.pk, second.pk])
+    return f"{low}:{high}"
+
+
+def direct_room_find(*, user: User, other: User) -> Room | None:
+    """The conversation between ``user`` and ``other``, if one of them has started it."""
+    return Room.objects.filter(kind=Room.Kind.DIRECT, direct_key=direct_key(user, other)).first()
+
+
 def room_list(*, user: User) -> QuerySet[Room]:
     """The rooms ``user`` may see, with member counts, marking those they belong to."""
     rooms = Room.objects.filter(kind=Room.Kind.ROOM).annotate(

@@ -1,15 +1,13 @@
 """Direct conversations: a private room of exactly two people."""
 
+import secrets
+
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from rooms.models import Membership, Room
+from rooms.models import DIRECT_SLUG_PREFIX, Membership, Room
+from rooms.selectors import direct_key, direct_room_find
 from rooms.services.members import membership_create
-
-
-def direct_slug(first: User, second: User) -> str:
-    low, high = sorted([first.pk, second.pk])
-    return f"dm-{low}-{high}"
 
 
 def direct_room_get_or_create(*, user: User, other: User) -> Room:
@@ -17,26 +15,28 @@ def direct_room_get_or_create(*, user: User, other: User) -> Room:
 
     It is a private room (so every entry point hides it from third parties)
     that is never listed and has no owner: nobody moderates a conversation
-    of two.
+    of two. It is found by its pair of people; its slug is random, so no
+    room created beforehand can stand in for it or block it.
     """
     if user.pk == other.pk:
         raise ValueError("A conversation needs two different people.")
-    slug = direct_slug(user, other)
+    room = direct_room_find(user=user, other=other)
+    if room is not None:
+        return room
     first, second = sorted([user.username, other.username])
-    room = Room.objects.filter(slug=slug).first()
-    if room is None:
-        try:
-            with transaction.atomic():
-                room = Room.objects.create(
-                    name=f"{first} & {second}",
-                    slug=slug,
-                    kind=Room.Kind.DIRECT,
-                    visibility=Room.Visibility.PRIVATE,
-                    created_by=user,
-                )
-                for person in (user, other):
-                    membership_create(room=room, user=person, role=Membership.Role.MEMBER)
-        except IntegrityError:
-            # Both people opened the conversation at the same moment.
-            room = Room.objects.get(slug=slug)
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(
+                name=f"{first} & {second}",
+                slug=f"{DIRECT_SLUG_PREFIX}{secrets.token_hex(6)}",
+                kind=Room.Kind.DIRECT,
+                direct_key=direct_key(user, other),
+                visibility=Room.Visibility.PRIVATE,
+                created_by=user,
+            )
+            for person in (user, other):
+                membership_create(room=room, user=person, role=Membership.Role.MEMBER)
+    except IntegrityError:
+        # Both people opened the conversation at the same moment.
+        room = Room.objects.get(direct_key=direct_key(user, other))
     return room

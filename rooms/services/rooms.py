@@ -10,7 +10,7 @@ from accounts.models import User
 from audit.models import AuditLogEntry
 from audit.services import audit_record
 from rooms.events import room_updated
-from rooms.models import Membership, Room
+from rooms.models import DIRECT_SLUG_PREFIX, Membership, Room
 from rooms.permissions import Action, Actor, check
 
 # Slugs that would collide with fixed URLs under /rooms/.
@@ -21,6 +21,9 @@ SLOW_MODE_MAX_SECONDS = 6 * 60 * 60
 
 def _slug_candidates(name: str) -> Iterator[str]:
     base = slugify(name)[:90] or "room"
+    if f"{base}-".startswith(DIRECT_SLUG_PREFIX):
+        # Kept for conversations, so a room named "dm-2-3" cannot pass for one.
+        base = f"room-{base}"[:90]
     if base not in RESERVED_SLUGS:
         yield base
     for n in range(2, SLUG_MAX_TRIES + 2):
