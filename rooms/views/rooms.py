@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from rooms.forms import RoomForm
@@ -14,6 +14,7 @@ from rooms.models import Room
 from rooms.permissions import Action, Actor, PermissionDenied, can, denial
 from rooms.selectors import (
     ban_get_active,
+    direct_room_find,
     invitations_for_user,
     membership_get,
     room_get_visible,
@@ -138,9 +139,15 @@ def room_leave_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def direct_view(request: HttpRequest, username: str) -> HttpResponse:
-    """Open (creating on first use) my conversation with ``username``."""
+    """My conversation with ``username``: opened if it exists, started only by a POST."""
     other = User.objects.filter(username=username, is_active=True).first()
     if other is None or other.pk == request.user.pk:
         raise Http404(_("There is nobody else called “%(name)s”.") % {"name": username})
-    return redirect(direct_room_get_or_create(user=request.user, other=other))
+    if request.method == "POST":
+        return redirect(direct_room_get_or_create(user=request.user, other=other))
+    room = direct_room_find(user=request.user, other=other)
+    if room is not None:
+        return redirect(room)
+    return render(request, "rooms/direct_start.html", {"other": other})

@@ -313,6 +313,7 @@ def test_a_direct_conversation_is_invisible_to_a_third_person(
 ):
     ada = people(room.owner)
     ada.page.goto(f"{daphne_server.base_url}/dm/{room.member_name}/")
+    ada.page.get_by_role("button", name=f"Start a conversation with {room.member_name}").click()
     expect(ada.page.locator("#connection-state")).to_have_attribute("data-state", "online")
     dm_slug = ada.page.url.rstrip("/").rsplit("/", 1)[-1]
     assert dm_slug.startswith("dm-")

@@ -6,12 +6,15 @@ and answers everyone else as if it did not exist.
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.test import Client
 
 from messaging.models import Message
 from rooms.models import Membership, Room
 from rooms.selectors import unread_counts
-from rooms.services import direct_room_get_or_create
-from tests.factories import MessageFactory, UserFactory
+from rooms.services import direct_room_get_or_create, room_create
+from tests.factories import MessageFactory, RoomFactory, UserFactory
 from tests.messaging import conftest as messaging_conftest
 from tests.messaging.test_consumers import close_code, joined, send
 
@@ -29,11 +32,22 @@ def conversation(user, other_user) -> Room:
 
 
 @pytest.mark.django_db
-def test_opening_a_conversation_creates_it_once_and_takes_me_there(client_for, user, other_user):
+def test_looking_at_a_conversation_that_does_not_exist_yet_creates_nothing(auth_client, other_user):
+    response = auth_client.get("/dm/grace/")
+
+    assert response.status_code == 200
+    assert b"Start a conversation with Grace Hopper" in response.content
+    assert b'<form method="post" action="/dm/grace/">' in response.content
+    assert b"csrfmiddlewaretoken" in response.content
+    assert not Room.objects.exists()
+
+
+@pytest.mark.django_db
+def test_starting_a_conversation_creates_it_once_and_takes_me_there(client_for, user, other_user):
     """Both people, in either order and any number of times, reach the same room."""
-    first = client_for(user).get("/dm/grace/")
-    again = client_for(user).get("/dm/grace/")
-    from_grace = client_for(other_user).get("/dm/ada/")
+    first = client_for(user).post("/dm/grace/")
+    again = client_for(user).post("/dm/grace/")
+    from_grace = client_for(other_user).post("/dm/ada/")
 
     room = Room.objects.get(kind=Room.Kind.DIRECT)
     assert first.status_code == 302
@@ -41,6 +55,29 @@ def test_opening_a_conversation_creates_it_once_and_takes_me_there(client_for, u
         first["Location"] == again["Location"] == from_grace["Location"] == f"/rooms/{room.slug}/"
     )
     assert Room.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_looking_at_an_existing_conversation_takes_either_person_there(
+    client_for, conversation, user, other_user
+):
+    from_ada = client_for(user).get("/dm/grace/")
+    from_grace = client_for(other_user).get("/dm/ada/")
+
+    assert from_ada.status_code == from_grace.status_code == 302
+    assert from_ada["Location"] == from_grace["Location"] == f"/rooms/{conversation.slug}/"
+    assert Room.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_starting_a_conversation_needs_the_forms_csrf_token(user, other_user):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+
+    response = browser.post("/dm/grace/")
+
+    assert response.status_code == 403
+    assert not Room.objects.exists()
 
 
 @pytest.mark.django_db
@@ -68,6 +105,7 @@ def test_the_conversation_page_is_named_after_the_other_person(client_for, conve
 @pytest.mark.django_db
 def test_a_conversation_with_myself_is_a_404(auth_client, user):
     assert auth_client.get("/dm/ada/").status_code == 404
+    assert auth_client.post("/dm/ada/").status_code == 404
     assert not Room.objects.exists()
 
 
@@ -76,17 +114,66 @@ def test_a_conversation_with_nobody_or_a_deactivated_account_is_a_404(auth_clien
     UserFactory(username="gone", is_active=False)
 
     assert auth_client.get("/dm/nobody/").status_code == 404
-    assert auth_client.get("/dm/gone/").status_code == 404
+    assert auth_client.post("/dm/gone/").status_code == 404
     assert not Room.objects.exists()
 
 
 @pytest.mark.django_db
 def test_the_anonymous_are_sent_to_log_in_and_create_nothing(client, other_user):
-    response = client.get("/dm/grace/")
+    response = client.post("/dm/grace/")
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert not Room.objects.exists()
+
+
+# --- Found by its two people, never by a slug --------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_room_holding_the_pairs_old_slug_is_not_taken_for_their_conversation(
+    user, other_user, outsider
+):
+    low, high = sorted([user.pk, other_user.pk])
+    squat = RoomFactory(slug=f"dm-{low}-{high}", name="trap", created_by=outsider)
+
+    conversation = direct_room_get_or_create(user=user, other=other_user)
+
+    assert conversation != squat
+    assert conversation.is_direct
+    assert set(conversation.memberships.values_list("user", flat=True)) == {user.pk, other_user.pk}
+    assert not squat.memberships.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["dm-2-3", "DM 2 3", "dm"])
+def test_a_created_room_never_gets_a_slug_kept_for_conversations(user, name):
+    room = room_create(name=name, created_by=user)
+
+    assert not room.slug.startswith("dm-")
+    assert room.slug.startswith("room-dm")
+
+
+@pytest.mark.django_db
+def test_the_admin_cannot_give_a_room_a_conversation_slug(user):
+    room = Room(name="Trap", slug="dm-1-2", created_by=user)
+
+    with pytest.raises(ValidationError) as refused:
+        room.full_clean()
+
+    assert "slug" in refused.value.message_dict
+
+
+@pytest.mark.django_db
+def test_only_one_conversation_can_exist_per_pair(conversation, user, other_user):
+    with pytest.raises(IntegrityError):
+        Room.objects.create(
+            name="again",
+            slug="dm-again",
+            kind=Room.Kind.DIRECT,
+            direct_key=conversation.direct_key,
+            visibility=Room.Visibility.PRIVATE,
+        )
 
 
 # --- Never listed, and invisible to a third person -------------------------------------
