@@ -1,5 +1,7 @@
 """Creating rooms and changing their settings."""
 
+import secrets
+import string
 from collections.abc import Iterator
 
 from django.db import IntegrityError, transaction
@@ -13,21 +15,26 @@ from rooms.events import room_updated
 from rooms.models import DIRECT_SLUG_PREFIX, Membership, Room
 from rooms.permissions import Action, Actor, check
 
-# Slugs that would collide with fixed URLs under /rooms/.
-RESERVED_SLUGS = frozenset({"new", "invitations"})
-SLUG_MAX_TRIES = 50
+SLUG_MAX_TRIES = 10
+SLUG_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+SLUG_SUFFIX_LENGTH = 6
 SLOW_MODE_MAX_SECONDS = 6 * 60 * 60
 
 
 def _slug_candidates(name: str) -> Iterator[str]:
+    """``<name>-<random>``, every time.
+
+    The suffix never depends on which slugs are taken: "moderators" coming back
+    as "moderators-2" would tell anyone that a room they cannot see holds
+    "moderators". It also keeps slugs clear of fixed URLs such as /rooms/new/.
+    """
     base = slugify(name)[:90] or "room"
     if f"{base}-".startswith(DIRECT_SLUG_PREFIX):
         # Kept for conversations, so a room named "dm-2-3" cannot pass for one.
         base = f"room-{base}"[:90]
-    if base not in RESERVED_SLUGS:
-        yield base
-    for n in range(2, SLUG_MAX_TRIES + 2):
-        yield f"{base}-{n}"
+    for _ in range(SLUG_MAX_TRIES):
+        suffix = "".join(secrets.choice(SLUG_SUFFIX_ALPHABET) for _ in range(SLUG_SUFFIX_LENGTH))
+        yield f"{base}-{suffix}"
 
 
 @transaction.atomic
@@ -38,7 +45,7 @@ def room_create(
     created_by: User,
     visibility: str = Room.Visibility.PUBLIC,
 ) -> Room:
-    """Create a room with a unique slug derived from its name; its creator owns it."""
+    """Create a room with a unique slug made from its name; its creator owns it."""
     name = name.strip()
     for slug in _slug_candidates(name):
         if Room.objects.filter(slug=slug).exists():

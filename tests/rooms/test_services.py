@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import IntegrityError
 
@@ -14,27 +16,43 @@ from tests.factories import MembershipFactory, RoomFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_room_create_derives_slug_from_name_and_makes_creator_owner(user):
+def test_room_create_makes_the_slug_from_the_name_and_makes_creator_owner(user):
     room = room_create(name="  Django Help ", description="Ask here", created_by=user)
 
     assert room.name == "Django Help"
-    assert room.slug == "django-help"
+    assert re.fullmatch(r"django-help-[a-z0-9]{6}", room.slug)
     assert Membership.objects.get(room=room, user=user).role == Membership.Role.OWNER
 
 
-def test_room_create_gives_same_named_rooms_distinct_slugs(user):
+def test_room_create_gives_rooms_whose_names_slugify_alike_distinct_slugs(user):
     first = room_create(name="General", created_by=user)
-    second = room_create(name="General", created_by=user)
+    second = room_create(name="General!", created_by=user)
 
-    assert (first.slug, second.slug) == ("general", "general-2")
+    assert first.slug != second.slug
+    assert first.slug.startswith("general-")
+    assert second.slug.startswith("general-")
+
+
+def test_a_slug_does_not_tell_whether_a_hidden_room_holds_the_name(user, outsider):
+    """The slug has the same shape, and a fresh random suffix, whether or not it was taken."""
+    RoomFactory(name="Moderators", slug="moderators", visibility=Room.Visibility.PRIVATE)
+    RoomFactory(name="Moderators", slug="moderators-2", visibility=Room.Visibility.PRIVATE)
+
+    beside_hidden = room_create(name="Moderators", created_by=outsider)
+    Room.objects.exclude(pk=beside_hidden.pk).delete()
+    alone = room_create(name="Moderators!", created_by=outsider)
+
+    assert re.fullmatch(r"moderators-[a-z0-9]{6}", beside_hidden.slug)
+    assert re.fullmatch(r"moderators-[a-z0-9]{6}", alone.slug)
+    assert beside_hidden.slug != alone.slug
 
 
 def test_room_create_never_uses_a_slug_that_collides_with_fixed_urls(user):
-    assert room_create(name="New", created_by=user).slug == "new-2"
+    assert re.fullmatch(r"new-[a-z0-9]{6}", room_create(name="New", created_by=user).slug)
 
 
 def test_room_create_falls_back_to_a_generic_slug_for_unsluggable_names(user):
-    assert room_create(name="!!!", created_by=user).slug == "room"
+    assert re.fullmatch(r"room-[a-z0-9]{6}", room_create(name="!!!", created_by=user).slug)
 
 
 def test_membership_create_is_idempotent(user, room):

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from django.utils.text import slugify
 
 from tests.live_server import PASSWORD, LiveServer, signup
 
@@ -107,3 +108,27 @@ def test_a_room_named_after_a_pair_does_not_capture_or_block_their_conversation(
     members = mallory.client.get(f"/rooms/{squat_slug}/members/")
     assert ada.username not in members.text
     assert grace.username not in members.text
+
+
+# --- B13: a new room's slug must not reveal hidden rooms ---------------------------------
+
+SLUG_SHAPE = r"{base}-[a-z0-9]{{6}}"
+
+
+def test_creating_a_room_does_not_reveal_a_private_room_or_a_conversation_by_its_slug(
+    server, person
+):
+    ada, grace, mallory = person("ada"), person("grace"), person("mallory")
+    slug_of(create(ada.client, "Moderators", "private"))
+    slug_of(post(ada.client, f"/dm/{grace.username}/"))
+    unused = f"Nobody took this {uuid4().hex[:6]}"
+
+    beside_private = slug_of(create(mallory.client, "Moderators"))
+    beside_conversation = slug_of(create(mallory.client, squat_name(server, ada, grace)))
+    beside_nothing = slug_of(create(mallory.client, unused))
+
+    assert re.fullmatch(SLUG_SHAPE.format(base="moderators"), beside_private)
+    assert re.fullmatch(
+        SLUG_SHAPE.format(base=f"room-{squat_name(server, ada, grace)}"), beside_conversation
+    )
+    assert re.fullmatch(SLUG_SHAPE.format(base=slugify(unused)), beside_nothing)
