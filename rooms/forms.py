@@ -1,10 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from rooms.models import Room
+from rooms.selectors import room_name_taken
 
 
 class RoomForm(forms.ModelForm):
+    """A new room, or the settings of ``renaming``, as ``user`` fills them in."""
+
     class Meta:
         model = Room
         fields = ["name", "description", "visibility"]
@@ -13,8 +17,12 @@ class RoomForm(forms.ModelForm):
             "visibility": forms.RadioSelect,
         }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, user: User, renaming: Room | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
+        self.renaming = renaming
         # Left out, a room is public: the common case needs no choice.
         self.fields["visibility"].required = False
 
@@ -25,6 +33,12 @@ class RoomForm(forms.ModelForm):
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError(_("A room needs a name."))
+        unchanged = self.renaming is not None and name.casefold() == self.renaming.name.casefold()
+        if not unchanged and room_name_taken(name=name, user=self.user, renaming=self.renaming):
+            # Two rooms of one name would look the same in everyone's sidebar.
+            raise forms.ValidationError(
+                _("There is already a room called “%(name)s”: pick another name.") % {"name": name}
+            )
         return name
 
 

@@ -109,6 +109,18 @@ def room_list(*, user: User) -> QuerySet[Room]:
     return rooms.filter(Q(visibility=Room.Visibility.PUBLIC) | Q(is_member=True))
 
 
+def room_name_taken(*, name: str, user: User, renaming: Room | None = None) -> bool:
+    """Whether a room ``user`` can see (other than ``renaming``) is already called ``name``.
+
+    Only rooms they can see count: refusing a name that only a hidden room
+    holds would tell them that room exists. Case is ignored, as a reader would.
+    """
+    rooms = room_list(user=user).filter(name__iexact=name.strip())
+    if renaming is not None:
+        rooms = rooms.exclude(pk=renaming.pk)
+    return rooms.exists()
+
+
 def room_member_count(*, room: Room) -> int:
     return room.memberships.count()
 

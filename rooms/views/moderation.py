@@ -135,6 +135,8 @@ def room_settings_view(request: HttpRequest, slug: str) -> HttpResponse:
     form = RoomForm(
         request.POST or None,
         instance=Room(name=room.name, description=room.description, visibility=room.visibility),
+        user=request.user,
+        renaming=room,
     )
     if request.method == "POST":
         require(actor, Action.SETTINGS)

@@ -61,7 +61,7 @@ def room_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def room_create_view(request: HttpRequest) -> HttpResponse:
-    form = RoomForm(request.POST or None)
+    form = RoomForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         room = room_create(
             name=form.cleaned_data["name"],

@@ -155,3 +155,47 @@ def test_admin_lists_rooms_memberships_and_messages(admin_client, member):
 def test_signed_in_client_fixture_is_not_staff(auth_client):
     assert isinstance(auth_client, Client)
     assert auth_client.get("/admin/").status_code == 302
+
+
+# --- One name, one room ------------------------------------------------------------
+
+
+def test_a_new_room_cannot_take_the_name_of_a_room_i_can_see(auth_client, room):
+    response = auth_client.post("/rooms/new/", {"name": "  LOBBY "})
+
+    assert response.status_code == 200
+    assert "There is already a room called “LOBBY”: pick another name." in response.text
+    assert Room.objects.count() == 1
+
+
+def test_a_new_room_may_take_a_name_only_a_hidden_room_holds(auth_client, private_room):
+    """Refusing it would tell me the hidden room exists."""
+    response = auth_client.post("/rooms/new/", {"name": "Hideout"})
+
+    assert response.status_code == 302
+    assert Room.objects.filter(name="Hideout").count() == 2
+
+
+def test_renaming_a_room_to_the_name_of_another_room_i_can_see_shows_a_form_error(
+    client_for, owner, room
+):
+    RoomFactory(name="Book Club", slug="book-club")
+
+    response = client_for(owner.user).post(
+        "/rooms/lobby/settings/", {"name": "book club", "description": "", "visibility": "public"}
+    )
+
+    assert response.status_code == 200
+    assert "There is already a room called “book club”: pick another name." in response.text
+    room.refresh_from_db()
+    assert room.name == "Lobby"
+
+
+def test_saving_a_rooms_settings_under_its_own_name_is_no_clash(client_for, owner, room):
+    response = client_for(owner.user).post(
+        "/rooms/lobby/settings/", {"name": "LOBBY", "description": "new", "visibility": "public"}
+    )
+
+    assert response.status_code == 302
+    room.refresh_from_db()
+    assert (room.name, room.description) == ("LOBBY", "new")
