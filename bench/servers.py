@@ -45,6 +45,7 @@ UNLIMITED = {
     "PARLEY_MESSAGE_RATE": "1000000",
     "PARLEY_RATE_LIMIT_STRIKES": "1000000",
     "PARLEY_MAX_SOCKETS_PER_USER": "1000000",
+    "PARLEY_ROOM_CREATE_LIMIT": "1000000",
     "LOG_LEVEL": "WARNING",
 }
 # Every Django server runs its production settings: DEBUG off (no query log, no

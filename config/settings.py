@@ -242,6 +242,9 @@ PARLEY_MAX_SOCKETS_PER_USER = int(os.environ.get("PARLEY_MAX_SOCKETS_PER_USER", 
 PARLEY_MAX_FRAME_BYTES = 64 * 1024
 # Seconds between presence heartbeats of an open socket (entries live three beats).
 PARLEY_PRESENCE_HEARTBEAT = float(os.environ.get("PARLEY_PRESENCE_HEARTBEAT", "20"))
+# Rooms one person may create in PARLEY_ROOM_CREATE_WINDOW seconds (conversations aside).
+PARLEY_ROOM_CREATE_LIMIT = int(os.environ.get("PARLEY_ROOM_CREATE_LIMIT", "10"))
+PARLEY_ROOM_CREATE_WINDOW = int(os.environ.get("PARLEY_ROOM_CREATE_WINDOW", "3600"))
 
 # ---------------------------------------------------------------------------
 # Authentication (django-allauth)

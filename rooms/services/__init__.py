@@ -21,6 +21,7 @@ from rooms.services.members import (
     room_join,
 )
 from rooms.services.rooms import (
+    RoomCreateLimited,
     room_archive_set,
     room_create,
     room_lock_set,
@@ -31,6 +32,7 @@ from rooms.services.rooms import (
 __all__ = [
     "InvitationUnusable",
     "OwnerCannotLeave",
+    "RoomCreateLimited",
     "direct_room_get_or_create",
     "invitation_accept",
     "invitation_create",

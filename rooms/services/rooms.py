@@ -3,10 +3,14 @@
 import secrets
 import string
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.models import AuditLogEntry
@@ -32,9 +36,48 @@ def _slug_candidates(name: str) -> Iterator[str]:
     if f"{base}-".startswith(DIRECT_SLUG_PREFIX):
         # Kept for conversations, so a room named "dm-2-3" cannot pass for one.
         base = f"room-{base}"[:90]
-    for _ in range(SLUG_MAX_TRIES):
-        suffix = "".join(secrets.choice(SLUG_SUFFIX_ALPHABET) for _ in range(SLUG_SUFFIX_LENGTH))
-        yield f"{base}-{suffix}"
+    for _try in range(SLUG_MAX_TRIES):
+        letters = [secrets.choice(SLUG_SUFFIX_ALPHABET) for _letter in range(SLUG_SUFFIX_LENGTH)]
+        yield f"{base}-{''.join(letters)}"
+
+
+class RoomCreateLimited(Exception):
+    """The creator has made ``PARLEY_ROOM_CREATE_LIMIT`` rooms within the window."""
+
+    def __init__(self, detail: str, *, retry_at: datetime) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_at = retry_at
+
+
+def _ensure_may_create_a_room(user: User) -> None:
+    # The lock makes one person's simultaneous requests count one after another, so
+    # a burst cannot all pass the check before any of them has written its room.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    window = timedelta(seconds=settings.PARLEY_ROOM_CREATE_WINDOW)
+    recent = list(
+        Room.objects.filter(
+            kind=Room.Kind.ROOM, created_by=user, created_at__gt=timezone.now() - window
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[: settings.PARLEY_ROOM_CREATE_LIMIT]
+    )
+    if len(recent) < settings.PARLEY_ROOM_CREATE_LIMIT:
+        return
+    retry_at = recent[-1] + window
+    raise RoomCreateLimited(
+        _(
+            "You have created %(count)d rooms in the last %(window)s, the most allowed. "
+            "You can create another in %(wait)s (at %(time)s UTC)."
+        )
+        % {
+            "count": len(recent),
+            "window": timesince(timezone.now() - window),
+            "wait": timeuntil(retry_at),
+            "time": retry_at.strftime("%H:%M"),
+        },
+        retry_at=retry_at,
+    )
 
 
 @transaction.atomic
@@ -45,7 +88,11 @@ def room_create(
     created_by: User,
     visibility: str = Room.Visibility.PUBLIC,
 ) -> Room:
-    """Create a room with a unique slug made from its name; its creator owns it."""
+    """Create a room with a unique slug made from its name; its creator owns it.
+
+    Raises ``RoomCreateLimited`` past ``PARLEY_ROOM_CREATE_LIMIT`` rooms per window.
+    """
+    _ensure_may_create_a_room(created_by)
     name = name.strip()
     for slug in _slug_candidates(name):
         if Room.objects.filter(slug=slug).exists():

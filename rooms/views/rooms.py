@@ -26,6 +26,7 @@ from rooms.selectors import (
 )
 from rooms.services import (
     OwnerCannotLeave,
+    RoomCreateLimited,
     direct_room_get_or_create,
     membership_revoke,
     room_create,
@@ -63,13 +64,17 @@ def room_list_view(request: HttpRequest) -> HttpResponse:
 def room_create_view(request: HttpRequest) -> HttpResponse:
     form = RoomForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        room = room_create(
-            name=form.cleaned_data["name"],
-            description=form.cleaned_data["description"],
-            visibility=form.cleaned_data["visibility"],
-            created_by=request.user,
-        )
-        return redirect(room)
+        try:
+            room = room_create(
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                visibility=form.cleaned_data["visibility"],
+                created_by=request.user,
+            )
+        except RoomCreateLimited as limited:
+            form.add_error(None, limited.detail)
+        else:
+            return redirect(room)
     return render(request, "rooms/room_form.html", {"form": form})
 
 

@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from rooms.models import Membership, Room
 from tests.factories import MembershipFactory, RoomFactory
@@ -199,3 +202,42 @@ def test_saving_a_rooms_settings_under_its_own_name_is_no_clash(client_for, owne
     assert response.status_code == 302
     room.refresh_from_db()
     assert (room.name, room.description) == ("LOBBY", "new")
+
+
+# --- How many rooms one person may create -----------------------------------------
+
+
+def test_past_the_room_creation_limit_the_form_says_when_i_can_create_another(
+    auth_client, user, settings
+):
+    settings.PARLEY_ROOM_CREATE_LIMIT = 2
+    settings.PARLEY_ROOM_CREATE_WINDOW = 3600
+    for name in ["One", "Two"]:
+        assert auth_client.post("/rooms/new/", {"name": name}).status_code == 302
+
+    response = auth_client.post("/rooms/new/", {"name": "Three"})
+
+    assert response.status_code == 200
+    assert "You have created 2 rooms in the last 1\xa0hour, the most allowed." in response.text
+    assert "You can create another in 59\xa0minutes" in response.text
+    assert not Room.objects.filter(name="Three").exists()
+
+
+def test_rooms_created_before_the_window_do_not_count(auth_client, user, settings):
+    settings.PARLEY_ROOM_CREATE_LIMIT = 1
+    settings.PARLEY_ROOM_CREATE_WINDOW = 3600
+    auth_client.post("/rooms/new/", {"name": "One"})
+    an_hour_ago = timezone.now() - timedelta(hours=1, seconds=1)
+    Room.objects.filter(name="One").update(created_at=an_hour_ago)
+
+    response = auth_client.post("/rooms/new/", {"name": "Two"})
+
+    assert response.status_code == 302
+    assert Room.objects.filter(name="Two").exists()
+
+
+def test_conversations_do_not_count_towards_the_room_limit(auth_client, user, other_user, settings):
+    settings.PARLEY_ROOM_CREATE_LIMIT = 1
+    assert auth_client.post("/dm/grace/").status_code == 302
+
+    assert auth_client.post("/rooms/new/", {"name": "Mine"}).status_code == 302

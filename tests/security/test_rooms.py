@@ -6,6 +6,7 @@ Each test does what an attacker would; a regression shows as the attack working.
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from uuid import uuid4
 
@@ -18,11 +19,16 @@ from tests.live_server import PASSWORD, LiveServer, signup
 pytestmark = pytest.mark.live
 
 ROOM_URL = re.compile(r"/rooms/([-\w]+)/")
+# Rooms one person may create per hour on this server: room for every other test's few.
+ROOM_CREATE_LIMIT = 5
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path_factory.mktemp("rooms-security")).start()
+    server = LiveServer(
+        tmp_path_factory.mktemp("rooms-security"),
+        extra_env={"PARLEY_ROOM_CREATE_LIMIT": str(ROOM_CREATE_LIMIT)},
+    ).start()
     yield server
     server.stop()
 
@@ -132,3 +138,22 @@ def test_creating_a_room_does_not_reveal_a_private_room_or_a_conversation_by_its
         SLUG_SHAPE.format(base=f"room-{squat_name(server, ada, grace)}"), beside_conversation
     )
     assert re.fullmatch(SLUG_SHAPE.format(base=slugify(unused)), beside_nothing)
+
+
+# --- B14: creating rooms without end ------------------------------------------------------
+
+
+def test_a_burst_of_room_creations_stops_at_the_limit_with_a_form_error(server, person):
+    mallory = person("mallory")
+    names = [f"Spam {n} {uuid4().hex[:6]}" for n in range(4 * ROOM_CREATE_LIMIT)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda name: create(mallory.client, name), names))
+
+    created = [answer for answer in answers if answer.status_code == 302]
+    refused = [answer for answer in answers if answer.status_code != 302]
+    assert len(created) == ROOM_CREATE_LIMIT
+    assert {answer.status_code for answer in refused} == {200}
+    assert all("You can create another in" in answer.text for answer in refused)
+    rooms = mallory.client.get("/rooms/").text
+    assert sum(name in rooms for name in names) == ROOM_CREATE_LIMIT
