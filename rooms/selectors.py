@@ -7,6 +7,7 @@ does not leak.
 
 from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from rooms.models import Ban, Invitation, Membership, Room
@@ -230,6 +231,19 @@ def room_bans(*, room: Room) -> QuerySet[Ban]:
 
 def invitation_get(*, token: str) -> Invitation:
     return Invitation.objects.select_related("room", "invited_user").get(token=token)
+
+
+def invitation_invalid_reason(*, invitation: Invitation) -> str | None:
+    """Why the invitation can no longer be used, in a sentence; None while it can."""
+    if invitation.revoked_at is not None:
+        return _("It was revoked by the room's owners.")
+    if invitation.expires_at is not None and invitation.expires_at <= timezone.now():
+        return _("It expired on %(when)s UTC.") % {
+            "when": invitation.expires_at.strftime("%Y-%m-%d %H:%M")
+        }
+    if invitation.max_uses is not None and invitation.uses >= invitation.max_uses:
+        return _("It has been used as many times as it allowed.")
+    return None
 
 
 def room_invitations(*, room: Room) -> QuerySet[Invitation]:

@@ -15,7 +15,7 @@ from accounts.models import User
 from rooms.forms import InvitationForm
 from rooms.models import Invitation, Membership
 from rooms.permissions import Action, PermissionDenied
-from rooms.selectors import invitation_get, room_invitations
+from rooms.selectors import invitation_get, invitation_invalid_reason, room_invitations
 from rooms.services import (
     InvitationUnusable,
     invitation_accept,
@@ -90,14 +90,16 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
             invitation_accept(invitation=invitation, user=request.user)
         except InvitationUnusable as unusable:
             problem = unusable.detail
+            invitation.refresh_from_db()
         except PermissionDenied as denied:
             problem = denied.detail
         else:
             return redirect(room)
     elif Membership.objects.filter(room=room, user=request.user).exists():
         return redirect(room)
-    elif not invitation.is_usable:
-        problem = _("This invitation has expired, been used up or been revoked.")
+    if (invalid := invitation_invalid_reason(invitation=invitation)) is not None:
+        # Whoever holds a dead link learns nothing more about the (maybe private) room.
+        return render(request, "rooms/invitation_invalid.html", {"reason": invalid}, status=410)
     status = 410 if problem else 200
     return render(
         request,

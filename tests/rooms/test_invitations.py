@@ -123,11 +123,19 @@ def _revoked(link: Invitation) -> None:
 
 
 @pytest.mark.parametrize(
-    "spoil", [_expired, _used_up, _revoked], ids=["expired", "used up", "revoked"]
+    ("spoil", "reason"),
+    [
+        (_expired, "It expired on "),
+        (_used_up, "It has been used as many times as it allowed."),
+        (_revoked, "It was revoked by the room's owners."),
+    ],
+    ids=["expired", "used up", "revoked"],
 )
-def test_an_unusable_invitation_is_refused_with_a_410_page_and_nobody_joins(
-    client_for, outsider, link, private_room, spoil
+def test_an_unusable_invitation_says_why_shows_nothing_of_the_room_and_nobody_joins(
+    client_for, outsider, link, private_room, spoil, reason
 ):
+    private_room.description = "Where the plans for the surprise party live"
+    private_room.save()
     spoil(link)
     client = client_for(outsider)
 
@@ -137,10 +145,26 @@ def test_an_unusable_invitation_is_refused_with_a_410_page_and_nobody_joins(
     for response in [page, refused]:
         assert response.status_code == 410
         content = response.content.decode()
-        assert "This invitation has expired, been used up or been revoked." in content
+        assert "This invitation is no longer valid" in content
+        assert reason.replace("'", "&#x27;") in content
+        assert "Hideout" not in content
+        assert "surprise party" not in content
         assert "Accept and join" not in content
     assert not is_member(outsider, private_room)
     assert client.get("/rooms/hideout/").status_code == 404
+
+
+def test_a_usable_invitation_shows_the_rooms_name_and_description(
+    client_for, outsider, link, private_room
+):
+    private_room.description = "Where the plans live"
+    private_room.save()
+
+    content = client_for(outsider).get(link.get_absolute_url()).content.decode()
+
+    assert "You are invited to Hideout" in content
+    assert "Where the plans live" in content
+    assert "Accept and join" in content
 
 
 def test_a_use_limit_lets_in_exactly_that_many(client_for, link, private_room):
