@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,4 +50,14 @@ class AuditLogEntry(models.Model):
         verbose_name_plural = "audit log entries"
 
     def __str__(self) -> str:
-        return f"{self.actor} {self.get_action_display()} in {self.room}"
+        return f"{self.actor} {self.action_text} in {self.room}"
+
+    @property
+    def action_text(self) -> str:
+        """What was done, with the value set where the action has one."""
+        seconds = self.details.get("seconds")
+        if self.action == self.Action.ROOM_SLOW_MODE and isinstance(seconds, int):
+            if seconds == 0:
+                return gettext("turned slow mode off")
+            return gettext("set slow mode to %(seconds)d s") % {"seconds": seconds}
+        return self.get_action_display()

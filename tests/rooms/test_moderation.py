@@ -1,5 +1,6 @@
 """Owners and moderators running a room over HTTP, and the audit log that remembers it."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -381,3 +382,16 @@ def test_the_audit_page_shows_only_this_rooms_log(owner_client, owner, client_fo
 
     assert list(response.context["entries"]) == []
     assert b"xavier" not in response.content
+
+
+def test_the_audit_page_shows_the_slow_mode_that_was_set_and_when_it_was_turned_off(
+    owner_client, owner
+):
+    owner_client.post("/rooms/lobby/settings/slow-mode/", {"seconds": "30"})
+    owner_client.post("/rooms/lobby/settings/slow-mode/", {"seconds": "0"})
+
+    rows = re.findall(
+        r"<td>olivia</td>\s*<td>([^<]*)</td>", owner_client.get("/rooms/lobby/audit/").text
+    )
+
+    assert rows == ["turned slow mode off", "set slow mode to 30 s"]
