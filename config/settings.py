@@ -240,6 +240,8 @@ PARLEY_MESSAGE_RATE = float(os.environ.get("PARLEY_MESSAGE_RATE", "2"))
 PARLEY_RATE_LIMIT_STRIKES = int(os.environ.get("PARLEY_RATE_LIMIT_STRIKES", "20"))
 PARLEY_MAX_SOCKETS_PER_USER = int(os.environ.get("PARLEY_MAX_SOCKETS_PER_USER", "10"))
 PARLEY_MAX_FRAME_BYTES = 64 * 1024
+# Links one message body may render as links; the rest stay plain text (each costs a parse).
+PARLEY_MAX_LINKS = int(os.environ.get("PARLEY_MAX_LINKS", "50"))
 # Seconds between presence heartbeats of an open socket (entries live three beats).
 PARLEY_PRESENCE_HEARTBEAT = float(os.environ.get("PARLEY_PRESENCE_HEARTBEAT", "20"))
 # Rooms one person may create in PARLEY_ROOM_CREATE_WINDOW seconds (conversations aside).

@@ -7,11 +7,16 @@ bug cannot let a script, an event handler or a ``javascript:`` URL through.
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import nh3
+from django.conf import settings
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_core.linkify import linkify as _linkify_all
+from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline.link import link as _link
+from markdown_it.rules_inline.linkify import linkify as _linkify_scheme
 from markdown_it.token import Token
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
@@ -87,16 +92,105 @@ def _split_text(text: str, usernames: set[str]) -> Iterable[Token]:
         yield _text(text[position:])
 
 
-def _text(content: str) -> Token:
+def _text(content: str, *, level: int = 0) -> Token:
     token = Token("text", "", 0)
     token.content = content
+    token.level = level
     return token
+
+
+# Linkify looks for links in pieces this long, cut at whitespace (no link spans it),
+# so it stops looking once the budget is spent instead of scanning the whole body.
+LINKIFY_CHUNK = 256
+
+
+def _link_budget(env: dict) -> int:
+    """Links this body may still turn into ``<a>``: each costs a URL parse and punycode."""
+    return env.setdefault("link_budget", settings.PARLEY_MAX_LINKS)
+
+
+def _capped(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline, bool], bool]:
+    """An inline link rule (``[text](url)``, ``https://...``) that stops when the budget is spent.
+
+    Past it the text stays plain: no URL parse, and no scan of the rest of the body.
+    """
+
+    def capped(state: StateInline, silent: bool) -> bool:
+        if _link_budget(state.env) <= 0:
+            return False
+        found = rule(state, silent)
+        if found and not silent:
+            state.env["link_budget"] -= 1
+        return found
+
+    return capped
+
+
+def _capped_linkify(state: StateCore) -> None:
+    """Bare URLs to links while the budget lasts; the rest of the body stays plain text."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        inside_link = 0
+        for token in block.children:
+            inside_link += token.type == "link_open"
+            inside_link -= token.type == "link_close"
+            if token.type != "text" or inside_link or _link_budget(state.env) <= 0:
+                children.append(token)
+                continue
+            after_escape = bool(children) and children[-1].type == "text_special"
+            children.extend(_linkify_text(state, token, after_escape=after_escape))
+        block.children = children
+
+
+def _linkify_text(state: StateCore, token: Token, *, after_escape: bool) -> Iterable[Token]:
+    """Markdown-it's own linkify, one chunk at a time, keeping at most the budget's links."""
+    for chunk in _chunks(token.content):
+        budget = _link_budget(state.env)
+        if budget <= 0 or not state.md.linkify.test(chunk):
+            yield _text(chunk, level=token.level)
+            after_escape = False
+            continue
+        links = state.md.linkify.match(chunk) or []
+        # Cut the chunk after the last link it may keep; the tail stays text.
+        cut = links[budget - 1].last_index if len(links) > budget else len(chunk)
+        made = _linkify_piece(state, chunk[:cut], level=token.level, after_escape=after_escape)
+        state.env["link_budget"] -= sum(t.type == "link_open" for t in made)
+        yield from made
+        if cut < len(chunk):
+            yield _text(chunk[cut:], level=token.level)
+        after_escape = False
+
+
+def _linkify_piece(state: StateCore, text: str, *, level: int, after_escape: bool) -> list[Token]:
+    # The escape before the text is kept in view: "http\://x" must not become a link.
+    before = [Token("text_special", "", 0)] if after_escape else []
+    inline = Token("inline", "", 0, content=text, children=[*before, _text(text, level=level)])
+    piece = StateCore(text, state.md, {})
+    piece.tokens = [inline]
+    _linkify_all(piece)
+    return (inline.children or [])[len(before) :]
+
+
+def _chunks(text: str) -> Iterable[str]:
+    start = 0
+    while start < len(text):
+        end = start + LINKIFY_CHUNK
+        if end < len(text):
+            space = text.find(" ", end)
+            end = len(text) if space < 0 else space
+        yield text[start:end]
+        start = end
 
 
 # "zero" starts with every rule off; these are the only syntax Parley speaks.
 PARSER = MarkdownIt("zero", {"linkify": True, "breaks": True, "html": False}).enable(
     ["emphasis", "backticks", "fence", "code", "link", "linkify", "newline", "escape"]
 )
+PARSER.inline.ruler.at("link", _capped(_link))
+PARSER.inline.ruler.at("linkify", _capped(_linkify_scheme))
+PARSER.core.ruler.at("linkify", _capped_linkify)
 PARSER.core.ruler.push("mentions", _split_mentions)
 
 

@@ -12,8 +12,9 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
-from messaging.formatting import LINK_REL, body_render
+from messaging.formatting import LINK_REL, PARSER, body_render
 from messaging.models import Message
 from messaging.selectors import message_payload
 from messaging.services import message_create, message_edit
@@ -324,3 +325,87 @@ def test_the_history_endpoint_serves_body_and_html_side_by_side(member, auth_cli
     assert message["body"] == "[x](javascript:alert(1)) *ok*"
     assert "<em>ok</em>" in message["html"]
     assert_inert(message["html"])
+
+
+# --- What one body may cost ------------------------------------------------------------
+
+# Parley's syntax on markdown-it's own rules: what a body renders as when no budget runs out.
+UNCAPPED = MarkdownIt("zero", {"linkify": True, "breaks": True, "html": False}).enable(
+    ["emphasis", "backticks", "fence", "code", "link", "linkify", "newline", "escape"]
+)
+
+
+def link_texts(html: str) -> list[str]:
+    return re.findall(r"<a [^>]*>([^<]*)</a>", html)
+
+
+def test_links_past_the_limit_stay_plain_text(settings):
+    settings.PARLEY_MAX_LINKS = 5
+    body = " ".join(f"site{n}.example.com" for n in range(12))
+
+    html = body_render(body)
+
+    assert link_texts(html) == [f"site{n}.example.com" for n in range(5)]
+    assert "site5.example.com site6.example.com" in html
+    assert "site11.example.com</p>" in html
+
+
+def test_every_kind_of_link_counts_towards_the_limit(settings):
+    """Written-out links (Markdown links, URLs with a scheme) are counted before bare hosts."""
+    settings.PARLEY_MAX_LINKS = 3
+    body = "[one](https://a.example) https://b.example c.com [four](https://d.example) e.org"
+
+    html = body_render(body)
+
+    assert link_texts(html) == ["one", "https://b.example", "four"]
+    assert " c.com " in html
+    assert " e.org</p>" in html
+
+
+def test_a_link_far_into_a_long_body_is_still_a_link():
+    body = "word " * 300 + "see example.com and https://example.org/x"
+
+    assert link_texts(body_render(body)) == ["example.com", "https://example.org/x"]
+
+
+def test_the_default_limit_is_fifty_links_per_body():
+    body = ("a.co " * 800)[:4000]
+
+    assert len(link_texts(body_render(body))) == 50
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                " ",
+                "\n",
+                "x",
+                "a.co",
+                "www.b.org",
+                "http://c.io/p?q=1",
+                "\\",
+                ":",
+                "//",
+                "@",
+                "d@e.fr",
+                "[l](f.de)",
+                "`",
+                "*",
+                "_",
+                ",",
+                ".",
+                "(",
+                ")",
+                "mailto:g@h.it",
+                "long " * 60,
+                "é",
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+)
+def test_under_the_limit_a_body_renders_exactly_as_markdown_it_would(body):
+    """The capped rules change nothing until the budget is spent (chunk edges included)."""
+    assert PARSER.render(body) == UNCAPPED.render(body)
