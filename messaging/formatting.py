@@ -7,11 +7,15 @@ bug cannot let a script, an event handler or a ``javascript:`` URL through.
 """
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 
+import idna
+import mdurl
 import nh3
 from django.conf import settings
 from markdown_it import MarkdownIt
+from markdown_it.common import normalize_url
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_core.linkify import linkify as _linkify_all
 from markdown_it.rules_inline import StateInline
@@ -184,10 +188,41 @@ def _chunks(text: str) -> Iterable[str]:
         start = end
 
 
+# Scripts that cannot pass for Latin letters, so a host may mix them with Latin (日本語.jp).
+EAST_ASIAN_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO"})
+
+
+def _link_text(url: str) -> str:
+    """The URL as the link shows it: Unicode host names only where they read as themselves.
+
+    markdown-it shows every host in Unicode, so ``xn--80ak6aa92e.com`` shows as
+    five Cyrillic letters that pass for "apple.com". A host mixing scripts, or
+    not a valid IDN, is shown as the punycode its link really goes to.
+    """
+    text = normalize_url.normalizeLinkText(url)
+    shown = mdurl.parse(text, slashes_denote_host=True)
+    if not shown.hostname or shown.hostname.isascii() or _reads_as_itself(shown.hostname):
+        return text
+    target = mdurl.parse(normalize_url.normalizeLink(url), slashes_denote_host=True)
+    return mdurl.decode(
+        mdurl.format(shown._replace(hostname=target.hostname)), mdurl.DECODE_DEFAULT_CHARS + "%"
+    )
+
+
+def _reads_as_itself(host: str) -> bool:
+    try:
+        idna.encode(host, uts46=True)
+    except idna.IDNAError:
+        return False
+    scripts = {unicodedata.name(char, "?").split()[0] for char in host if char.isalpha()}
+    return len(scripts) <= 1 or scripts <= {"LATIN", *EAST_ASIAN_SCRIPTS}
+
+
 # "zero" starts with every rule off; these are the only syntax Parley speaks.
 PARSER = MarkdownIt("zero", {"linkify": True, "breaks": True, "html": False}).enable(
     ["emphasis", "backticks", "fence", "code", "link", "linkify", "newline", "escape"]
 )
+PARSER.normalizeLinkText = _link_text  # type: ignore[method-assign]
 PARSER.inline.ruler.at("link", _capped(_link))
 PARSER.inline.ruler.at("linkify", _capped(_linkify_scheme))
 PARSER.core.ruler.at("linkify", _capped_linkify)

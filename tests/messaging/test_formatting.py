@@ -409,3 +409,52 @@ def test_the_default_limit_is_fifty_links_per_body():
 def test_under_the_limit_a_body_renders_exactly_as_markdown_it_would(body):
     """The capped rules change nothing until the budget is spent (chunk edges included)."""
     assert PARSER.render(body) == UNCAPPED.render(body)
+
+
+# --- Host names that pass for others -----------------------------------------------------
+
+# Five Cyrillic letters that read as "apple", written as escapes so the look-alike is visible.
+CYRILLIC_APPLE = "\u0430\u0440\u0440\u04cf\u0435"
+CYRILLIC_APPLE_PUNYCODE = "xn--80ak6aa92e"
+
+
+@pytest.mark.parametrize(
+    ("body", "href", "text"),
+    [
+        (f"{CYRILLIC_APPLE}.com", "http://xn--80ak6aa92e.com", "xn--80ak6aa92e.com"),
+        (
+            f"https://{CYRILLIC_APPLE}.com/login",
+            "https://xn--80ak6aa92e.com/login",
+            "https://xn--80ak6aa92e.com/login",
+        ),
+        (
+            "https://xn--80ak6aa92e.com/",
+            "https://xn--80ak6aa92e.com/",
+            "https://xn--80ak6aa92e.com/",
+        ),
+        ("p\u0430ypal.com", "http://xn--pypal-4ve.com", "xn--pypal-4ve.com"),
+    ],
+    ids=["bare host", "with a scheme", "typed as punycode", "one letter swapped"],
+)
+def test_a_host_that_mixes_scripts_is_shown_as_the_punycode_it_goes_to(body, href, text):
+    html = body_render(body)
+
+    links = [attrs["href"] for tag, attrs in elements(html) if tag == "a"]
+    assert links == [href]
+    assert link_texts(html) == [text]
+    assert CYRILLIC_APPLE not in html
+
+
+@pytest.mark.parametrize(
+    ("body", "href"),
+    [
+        ("münchen.de", "http://xn--mnchen-3ya.de"),
+        ("https://пример.рф/", "https://xn--e1afmkfd.xn--p1ai/"),
+        ("日本語.jp", "http://xn--wgv71a119e.jp"),
+    ],
+)
+def test_a_host_in_one_script_keeps_its_own_letters_and_links_to_its_punycode(body, href):
+    html = body_render(body)
+
+    assert [attrs["href"] for tag, attrs in elements(html) if tag == "a"] == [href]
+    assert link_texts(html) == [body]
