@@ -67,11 +67,11 @@ def _ensure_may_create_a_room(user: User) -> None:
     retry_at = recent[-1] + window
     raise RoomCreateLimited(
         _(
-            "You have created %(count)d rooms in the last %(window)s, the most allowed. "
+            "You have reached the limit of %(limit)d new rooms in %(window)s. "
             "You can create another in %(wait)s (at %(time)s UTC)."
         )
         % {
-            "count": len(recent),
+            "limit": len(recent),
             "window": timesince(timezone.now() - window),
             "wait": timeuntil(retry_at),
             "time": retry_at.strftime("%H:%M"),

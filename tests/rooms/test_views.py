@@ -218,7 +218,7 @@ def test_past_the_room_creation_limit_the_form_says_when_i_can_create_another(
     response = auth_client.post("/rooms/new/", {"name": "Three"})
 
     assert response.status_code == 200
-    assert "You have created 2 rooms in the last 1\xa0hour, the most allowed." in response.text
+    assert "You have reached the limit of 2 new rooms in 1\xa0hour." in response.text
     assert "You can create another in 59\xa0minutes" in response.text
     assert not Room.objects.filter(name="Three").exists()
 
