@@ -1,0 +1,240 @@
+"""Attacks on accounts, sessions and origins, performed against a real daphne process.
+
+Each test does what the attacker (or the careless admin) did; a regression
+shows as the attack succeeding.
+"""
+
+import asyncio
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from uuid import uuid4
+
+import httpx
+import pytest
+import redis
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from bench.client import stored_messages
+from tests.live_server import (
+    BIN,
+    REPO_ROOT,
+    LiveServer,
+    RoomOfTwo,
+    cookie_header,
+    room_with_two_members,
+)
+
+pytestmark = pytest.mark.live
+
+ADMIN_NAME = "root"
+ADMIN_PASSWORD = "root-password-for-the-attack-tests"
+NEW_PASSWORD = "the-admin-chose-this-one"
+CLOSE_WITHIN = 1.0  # seconds: the promise of B3
+FRAME_TIMEOUT = 5.0
+# A Redis index of its own, so a second process can reach the server's sockets.
+REDIS_URL = "redis://127.0.0.1:6379/13"
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def manage(server: LiveServer, *args: str, env: dict[str, str] | None = None) -> str:
+    """A management command in a process of its own, on the server's database and layer."""
+    result = subprocess.run(
+        [BIN / "python", "manage.py", *args],
+        cwd=REPO_ROOT,
+        env={**server.env(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def create_admin(server: LiveServer) -> None:
+    manage(
+        server,
+        "createsuperuser",
+        "--noinput",
+        f"--username={ADMIN_NAME}",
+        "--email=root@example.com",
+        env={"DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD},
+    )
+
+
+def form_post(client: httpx.Client, path: str, data: dict[str, str]) -> httpx.Response:
+    """GET the form for its CSRF token, then POST it, as a browser would."""
+    form = client.get(path)
+    token = CSRF_INPUT.search(form.text)
+    assert token, f"{path} answered {form.status_code} without a form"
+    return client.post(path, data={**data, "csrfmiddlewaretoken": token.group(1)})
+
+
+def admin_login(
+    server: LiveServer, password: str = ADMIN_PASSWORD, **client_options
+) -> httpx.Client:
+    client = httpx.Client(base_url=server.base_url, trust_env=False, timeout=10, **client_options)
+    response = form_post(
+        client,
+        "/admin/login/?next=/admin/",
+        {"username": ADMIN_NAME, "password": password, "next": "/admin/"},
+    )
+    assert response.status_code == 302, response.text[:2000]
+    return client
+
+
+def user_id(server: LiveServer, username: str) -> int:
+    script = f"from accounts.models import User; print(User.objects.get(username={username!r}).pk)"
+    # The shell announces its automatic imports first: the id is the last line.
+    return int(manage(server, "shell", "-c", script).splitlines()[-1])
+
+
+def room_socket(server: LiveServer, slug: str, client: httpx.Client | None, *, origin: str = ""):
+    headers = {"Origin": origin or server.base_url}
+    if client is not None:
+        headers["Cookie"] = cookie_header(client)
+    return websockets.connect(
+        f"{server.ws_url}/ws/rooms/{slug}/", additional_headers=headers, open_timeout=FRAME_TIMEOUT
+    )
+
+
+async def history_of(socket) -> dict:
+    async with asyncio.timeout(FRAME_TIMEOUT):
+        frame = json.loads(await socket.recv())
+    assert frame["type"] == "history", frame
+    return frame
+
+
+async def closed_within(socket, seconds: float) -> int | None:
+    """The close code the server sent within ``seconds`` (frames before it are skipped)."""
+    async with asyncio.timeout(seconds):
+        try:
+            while True:
+                await socket.recv()
+        except ConnectionClosed as closed:
+            # None when the connection dropped without a close frame.
+            return closed.rcvd.code if closed.rcvd else None
+
+
+async def assert_cannot_post_any_more(server: LiveServer, room: RoomOfTwo, socket) -> None:
+    """The closed socket takes no message, and the same cookie gets no new socket."""
+    body = f"posted after the session ended {uuid4().hex}"
+    with pytest.raises(ConnectionClosed):
+        await socket.send(json.dumps({"type": "message.send", "body": body, "client_id": "late"}))
+    async with room_socket(server, room.slug, room.member) as again:
+        assert await closed_within(again, FRAME_TIMEOUT) == 4401
+    assert body not in [message["body"] for message in stored_messages(room.owner, room.slug)]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[LiveServer]:
+    """Daphne on SQLite and the in-memory layer, with an admin."""
+    live = LiveServer(tmp_path_factory.mktemp("security-accounts")).start()
+    create_admin(live)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def server_on_redis(tmp_path_factory) -> Iterator[LiveServer]:
+    """Daphne whose channel layer is Redis: another process's events reach its sockets."""
+    store = redis.Redis.from_url(REDIS_URL)
+    store.flushdb()
+    live = LiveServer(tmp_path_factory.mktemp("security-redis"), redis_url=REDIS_URL).start()
+    yield live
+    live.stop()
+    store.flushdb()
+    store.close()
+
+
+@pytest.fixture
+def room_on():
+    rooms: list[RoomOfTwo] = []
+
+    def make(live: LiveServer) -> RoomOfTwo:
+        rooms.append(room_with_two_members(live))
+        return rooms[-1]
+
+    yield make
+    for room in rooms:
+        room.close()
+
+
+# --- B3, B12: sockets outlive the end of their session -------------------------------
+
+
+async def test_an_admin_setting_the_password_closes_the_victims_socket_within_a_second(
+    server, room_on
+):
+    room = room_on(server)
+    victim_id = user_id(server, room.member_name)
+    admin = admin_login(server)
+    async with room_socket(server, room.slug, room.member) as socket:
+        await history_of(socket)
+
+        response = form_post(
+            admin,
+            f"/admin/accounts/user/{victim_id}/password/",
+            {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+        )
+        assert response.status_code == 302, response.text[:2000]
+
+        assert await closed_within(socket, CLOSE_WITHIN) == 4401
+        await assert_cannot_post_any_more(server, room, socket)
+    admin.close()
+
+
+async def test_an_admin_deleting_the_user_closes_their_socket_within_a_second(server, room_on):
+    room = room_on(server)
+    victim_id = user_id(server, room.member_name)
+    admin = admin_login(server)
+    async with room_socket(server, room.slug, room.member) as socket:
+        await history_of(socket)
+
+        response = form_post(admin, f"/admin/accounts/user/{victim_id}/delete/", {"post": "yes"})
+        assert response.status_code == 302, response.text[:2000]
+
+        assert await closed_within(socket, CLOSE_WITHIN) == 4401
+        await assert_cannot_post_any_more(server, room, socket)
+    admin.close()
+
+
+@pytest.mark.redis
+async def test_a_session_deleted_through_the_orm_closes_its_socket_within_a_second(
+    server_on_redis, room_on
+):
+    room = room_on(server_on_redis)
+    session_key = room.member.cookies["sessionid"]
+    async with room_socket(server_on_redis, room.slug, room.member) as socket:
+        await history_of(socket)
+
+        script = (
+            "from django.contrib.sessions.models import Session; "
+            f"Session.objects.filter(session_key={session_key!r}).delete()"
+        )
+        await asyncio.to_thread(manage, server_on_redis, "shell", "-c", script)
+
+        assert await closed_within(socket, CLOSE_WITHIN) == 4401
+        await assert_cannot_post_any_more(server_on_redis, room, socket)
+
+
+@pytest.mark.redis
+async def test_a_password_set_in_a_shell_closes_the_users_socket_within_a_second(
+    server_on_redis, room_on
+):
+    room = room_on(server_on_redis)
+    async with room_socket(server_on_redis, room.slug, room.member) as socket:
+        await history_of(socket)
+
+        script = (
+            "from accounts.models import User; "
+            f"user = User.objects.get(username={room.member_name!r}); "
+            f"user.set_password({NEW_PASSWORD!r}); user.save()"
+        )
+        await asyncio.to_thread(manage, server_on_redis, "shell", "-c", script)
+
+        assert await closed_within(socket, CLOSE_WITHIN) == 4401
+        await assert_cannot_post_any_more(server_on_redis, room, socket)
