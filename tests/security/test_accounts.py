@@ -15,7 +15,7 @@ import httpx
 import pytest
 import redis
 import websockets
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bench.client import stored_messages
 from tests.live_server import (
@@ -238,3 +238,39 @@ async def test_a_password_set_in_a_shell_closes_the_users_socket_within_a_second
 
         assert await closed_within(socket, CLOSE_WITHIN) == 4401
         await assert_cannot_post_any_more(server_on_redis, room, socket)
+
+
+# --- B8: cross-site socket hijacking from another port or scheme of the same host -------
+
+
+def inbox_socket(server: LiveServer, client: httpx.Client, *, origin: str):
+    return websockets.connect(
+        f"{server.ws_url}/ws/inbox/",
+        additional_headers={"Origin": origin, "Cookie": cookie_header(client)},
+        open_timeout=FRAME_TIMEOUT,
+    )
+
+
+@pytest.mark.parametrize("foreign", ["http://127.0.0.1:9999", "https://127.0.0.1:{port}"])
+async def test_a_page_on_another_port_or_scheme_cannot_open_the_victims_sockets(
+    server, room_on, foreign
+):
+    room = room_on(server)
+    origin = foreign.format(port=server.port)
+
+    with pytest.raises(InvalidStatus) as room_refused:
+        await room_socket(server, room.slug, room.member, origin=origin)
+    with pytest.raises(InvalidStatus) as inbox_refused:
+        await inbox_socket(server, room.member, origin=origin)
+
+    assert room_refused.value.response.status_code == 403
+    assert inbox_refused.value.response.status_code == 403
+
+
+async def test_the_sites_own_pages_still_open_both_sockets(server, room_on):
+    room = room_on(server)
+
+    async with room_socket(server, room.slug, room.member, origin=server.base_url) as socket:
+        await history_of(socket)
+    async with inbox_socket(server, room.member, origin=server.base_url) as inbox:
+        await inbox.ping()
