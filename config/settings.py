@@ -159,27 +159,28 @@ if os.environ.get("DATABASE_URL"):
         }
         DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
-            "OPTIONS": {
-                # WAL lets readers work while a message is being written; the
-                # busy timeout makes concurrent writers wait instead of failing,
-                # and IMMEDIATE transactions take the write lock up front so a
-                # reader cannot be upgraded into a deadlock.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-            },
-            # Kept open: the consumers' database thread reuses one connection
-            # instead of opening the file (and running the PRAGMAs) on every call.
-            # Each HTTP request runs in a thread of its own under ASGI; its
-            # connection is closed when that thread's objects are collected
-            # (about ten SQLite connections open after 3,000 requests to /healthz).
-            "CONN_MAX_AGE": None,
-        }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
+
+# SQLite, however it was named (SQLITE_PATH or DATABASE_URL=sqlite:///...): without
+# these, concurrent writers fail with "database is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers work while a message is being written; the busy timeout
+        # makes concurrent writers wait instead of failing, and IMMEDIATE
+        # transactions take the write lock up front so a reader cannot be upgraded
+        # into a deadlock.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        # Options given in the URL's query string win.
+        **DATABASES["default"].get("OPTIONS", {}),
     }
+    # Kept open: the consumers' database thread reuses one connection instead of
+    # opening the file (and running the PRAGMAs) on every call. Each HTTP request
+    # runs in a thread of its own under ASGI; its connection is closed when that
+    # thread's objects are collected (about ten SQLite connections open after
+    # 3,000 requests to /healthz).
+    DATABASES["default"]["CONN_MAX_AGE"] = None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
