@@ -279,6 +279,7 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
