@@ -54,14 +54,24 @@ def manage(server: LiveServer, *args: str, env: dict[str, str] | None = None) ->
     return result.stdout
 
 
-def create_admin(server: LiveServer) -> None:
+def create_admin(server: LiveServer, username: str = ADMIN_NAME) -> None:
     manage(
         server,
         "createsuperuser",
         "--noinput",
-        f"--username={ADMIN_NAME}",
-        "--email=root@example.com",
+        f"--username={username}",
+        f"--email={username}@example.com",
         env={"DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD},
+    )
+
+
+def client_from(server: LiveServer, source_address: str = "127.0.0.1") -> httpx.Client:
+    """An HTTP client arriving from ``source_address`` (any 127.x address is this machine)."""
+    return httpx.Client(
+        base_url=server.base_url,
+        trust_env=False,
+        timeout=10,
+        transport=httpx.HTTPTransport(local_address=source_address),
     )
 
 
@@ -73,15 +83,17 @@ def form_post(client: httpx.Client, path: str, data: dict[str, str]) -> httpx.Re
     return client.post(path, data={**data, "csrfmiddlewaretoken": token.group(1)})
 
 
-def admin_login(
-    server: LiveServer, password: str = ADMIN_PASSWORD, **client_options
-) -> httpx.Client:
-    client = httpx.Client(base_url=server.base_url, trust_env=False, timeout=10, **client_options)
-    response = form_post(
+def admin_login_attempt(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    return form_post(
         client,
         "/admin/login/?next=/admin/",
-        {"username": ADMIN_NAME, "password": password, "next": "/admin/"},
+        {"username": username, "password": password, "next": "/admin/"},
     )
+
+
+def admin_login(server: LiveServer) -> httpx.Client:
+    client = client_from(server)
+    response = admin_login_attempt(client, ADMIN_NAME, ADMIN_PASSWORD)
     assert response.status_code == 302, response.text[:2000]
     return client
 
@@ -274,3 +286,44 @@ async def test_the_sites_own_pages_still_open_both_sockets(server, room_on):
         await history_of(socket)
     async with inbox_socket(server, room.member, origin=server.base_url) as inbox:
         await inbox.ping()
+
+
+# --- B10: the admin's log-in page has no throttle -----------------------------------
+
+LOCKED = "Too many failed login attempts"
+
+
+def logged_in_to_admin(client: httpx.Client) -> bool:
+    return client.get("/admin/").status_code == 200
+
+
+def test_guessing_an_admins_password_stops_working_after_the_limit(server):
+    create_admin(server, "keeper")
+    attacker = client_from(server, "127.0.0.5")
+    for _ in range(25):
+        admin_login_attempt(attacker, "keeper", "guess")
+
+    found = admin_login_attempt(attacker, "keeper", ADMIN_PASSWORD)
+
+    assert found.status_code == 200
+    assert LOCKED in found.text
+    assert not logged_in_to_admin(attacker)
+    attacker.close()
+
+
+def test_spraying_passwords_from_one_ip_locks_that_ip_only(server):
+    create_admin(server, "warden")
+    sprayer = client_from(server, "127.0.0.6")
+    for n in range(10):
+        admin_login_attempt(sprayer, f"admin{n}", "password123")
+
+    from_the_sprayer = admin_login_attempt(sprayer, "warden", ADMIN_PASSWORD)
+    elsewhere = client_from(server, "127.0.0.7")
+    from_elsewhere = admin_login_attempt(elsewhere, "warden", ADMIN_PASSWORD)
+
+    assert LOCKED in from_the_sprayer.text
+    assert not logged_in_to_admin(sprayer)
+    assert from_elsewhere.status_code == 302
+    assert logged_in_to_admin(elsewhere)
+    sprayer.close()
+    elsewhere.close()
