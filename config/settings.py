@@ -288,6 +288,20 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Parley <noreply@localhost>")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+# Seconds before a silent mail server counts as failed: the first try runs in the request.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+# A mail that could not be sent is tried again after each of these delays, then given
+# up (config/mail.py); at most PARLEY_MAIL_RETRY_MAX_PENDING mails wait at once.
+PARLEY_MAIL_RETRY_DELAYS = [
+    float(delay) for delay in env_list("PARLEY_MAIL_RETRY_DELAYS", ["10", "60", "300", "1800"])
+]
+PARLEY_MAIL_RETRY_MAX_PENDING = int(os.environ.get("PARLEY_MAIL_RETRY_MAX_PENDING", "100"))
 
 # ---------------------------------------------------------------------------
 # Internationalization and static files

@@ -7,7 +7,9 @@ shows as the attack succeeding.
 import asyncio
 import json
 import re
+import socketserver
 import subprocess
+import threading
 from collections.abc import Iterator
 from uuid import uuid4
 
@@ -17,13 +19,15 @@ import redis
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from bench.client import stored_messages
+from bench.client import stored_messages, wait_until
 from tests.live_server import (
     BIN,
+    PASSWORD,
     REPO_ROOT,
     LiveServer,
     RoomOfTwo,
     cookie_header,
+    free_port,
     room_with_two_members,
 )
 
@@ -327,3 +331,122 @@ def test_spraying_passwords_from_one_ip_locks_that_ip_only(server):
     assert logged_in_to_admin(elsewhere)
     sprayer.close()
     elsewhere.close()
+
+
+# --- B18: with DEBUG=false and no mail server, sign-up was an HTTP 500 -------------------
+
+
+class SmtpStub(socketserver.ThreadingTCPServer):
+    """Just enough SMTP to take mails: the recipients of each mail end up in ``received``."""
+
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self, port: int) -> None:
+        self.received: list[list[str]] = []
+        super().__init__(("127.0.0.1", port), SmtpSession)
+
+
+class SmtpSession(socketserver.StreamRequestHandler):
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        self.reply("220 stub ESMTP")
+        recipients: list[str] = []
+        for raw in self.rfile:
+            command = raw.decode(errors="replace").strip()
+            verb = command.split(" ", 1)[0].upper()
+            if verb in {"EHLO", "HELO"}:
+                self.reply("250 stub")
+            elif verb == "RCPT":
+                recipients.append(command.split(":", 1)[1].strip(" <>"))
+                self.reply("250 OK")
+            elif verb == "DATA":
+                self.reply("354 End data with <CR><LF>.<CR><LF>")
+                for line in self.rfile:
+                    if line in {b".\r\n", b".\n"}:
+                        break
+                self.server.received.append(recipients)
+                recipients = []
+                self.reply("250 OK: queued")
+            elif verb == "QUIT":
+                self.reply("221 Bye")
+                return
+            else:
+                self.reply("250 OK")
+
+
+@pytest.fixture(scope="module")
+def mail_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory, mail_port) -> Iterator[LiveServer]:
+    """DEBUG=false, mail over SMTP to a port where nothing listens (yet)."""
+    live = LiveServer(
+        tmp_path_factory.mktemp("security-mail"),
+        extra_env={
+            "DEBUG": "false",
+            "SECURE_COOKIES": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "WHITENOISE_USE_FINDERS": "true",
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(mail_port),
+            "PARLEY_MAIL_RETRY_DELAYS": "0.5,1,1,1,1,1",
+        },
+    ).start()
+    yield live
+    live.stop()
+
+
+def sign_up_with_email(server: LiveServer, username: str) -> httpx.Response:
+    client = client_from(server)
+    response = form_post(
+        client,
+        "/accounts/signup/",
+        {
+            "username": username,
+            "email": f"{username}@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+    client.close()
+    return response
+
+
+def test_sign_up_succeeds_while_the_mail_server_is_down(production_server):
+    username = f"newbie-{uuid4().hex[:8]}"
+
+    response = sign_up_with_email(production_server, username)
+
+    assert response.status_code == 302, response.text[:2000]
+    assert response.headers["location"] == "/rooms/"
+    script = (
+        "from accounts.models import User; "
+        f"print(User.objects.filter(username={username!r}).exists())"
+    )
+    assert manage(production_server, "shell", "-c", script).splitlines()[-1] == "True"
+    log = production_server.log_tail(200)
+    assert f"Mail to ['{username}@example.com'] not sent" in log
+    assert "will retry" in log
+
+
+async def test_a_mail_that_failed_is_delivered_once_the_mail_server_comes_up(
+    production_server, mail_port
+):
+    address = f"late-{uuid4().hex[:8]}@example.com"
+    response = sign_up_with_email(production_server, address.split("@")[0])
+    assert response.status_code == 302, response.text[:2000]
+
+    stub = SmtpStub(mail_port)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    try:
+        await wait_until(lambda: [address] in stub.received, within=FRAME_TIMEOUT)
+    finally:
+        stub.shutdown()
+        stub.server_close()
+    assert "sent after" in production_server.log_tail(200)
