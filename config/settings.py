@@ -319,6 +319,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # command needs no collectstatic; production collects into STATIC_ROOT.
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 WHITENOISE_AUTOREFRESH = DEBUG
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise too.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # ---------------------------------------------------------------------------
 # Logging
