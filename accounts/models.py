@@ -20,6 +20,10 @@ class User(AbstractUser):
         user.remember_stored_credentials()
         return user
 
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self.remember_stored_credentials()
+
     @property
     def shown_name(self) -> str:
         return self.display_name or self.username

@@ -187,3 +187,20 @@ async def test_deleting_a_user_through_the_admins_confirmation_closes_their_sock
     assert not await database_sync_to_async(User.objects.filter(pk=member.user.pk).exists)()
     assert await close_code(first) == 4401
     assert await close_code(second) == 4401
+
+
+async def test_saving_a_refreshed_user_after_a_password_change_elsewhere_leaves_sockets_open(
+    member,
+):
+    user = await reload(member.user)
+    elsewhere = await reload(member.user)
+    elsewhere.set_password(NEW_PASSWORD)
+    await database_sync_to_async(elsewhere.save)()
+    (_, socket), _ = await two_sessions_sockets(await reload(member.user))
+
+    await database_sync_to_async(user.refresh_from_db)()
+    user.display_name = "Countess of Lovelace"
+    await database_sync_to_async(user.save)()
+
+    assert await socket.receive_nothing()
+    await socket.disconnect()
