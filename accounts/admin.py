@@ -1,10 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
-from django.forms import ModelForm
 from django.http import HttpRequest
 
-from accounts.events import user_sockets_close
 from accounts.models import User
 from accounts.services import user_deactivate
 
@@ -23,9 +21,3 @@ class UserAdmin(DjangoUserAdmin):
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             user_deactivate(user=user)
-
-    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        # Unticking "active" must reach the sockets the user already has open.
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            user_sockets_close(user_id=obj.pk)

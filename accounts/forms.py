@@ -1,4 +1,8 @@
+from typing import Any
+
+from allauth.account.adapter import get_adapter
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -24,3 +28,21 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["display_name"]
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's log-in form under allauth's failed log-in limit, per IP and per account."""
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            # The adapter counts the attempt first (refusing it once over the limit, even
+            # with the right password) and gives it back when the password was right.
+            self.user_cache = get_adapter(self.request).authenticate(
+                self.request, username=username, password=password
+            )
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data

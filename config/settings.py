@@ -159,27 +159,28 @@ if os.environ.get("DATABASE_URL"):
         }
         DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
-            "OPTIONS": {
-                # WAL lets readers work while a message is being written; the
-                # busy timeout makes concurrent writers wait instead of failing,
-                # and IMMEDIATE transactions take the write lock up front so a
-                # reader cannot be upgraded into a deadlock.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-            },
-            # Kept open: the consumers' database thread reuses one connection
-            # instead of opening the file (and running the PRAGMAs) on every call.
-            # Each HTTP request runs in a thread of its own under ASGI; its
-            # connection is closed when that thread's objects are collected
-            # (about ten SQLite connections open after 3,000 requests to /healthz).
-            "CONN_MAX_AGE": None,
-        }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
+
+# SQLite, however it was named (SQLITE_PATH or DATABASE_URL=sqlite:///...): without
+# these, concurrent writers fail with "database is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers work while a message is being written; the busy timeout
+        # makes concurrent writers wait instead of failing, and IMMEDIATE
+        # transactions take the write lock up front so a reader cannot be upgraded
+        # into a deadlock.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        # Options given in the URL's query string win.
+        **DATABASES["default"].get("OPTIONS", {}),
     }
+    # Kept open: the consumers' database thread reuses one connection instead of
+    # opening the file (and running the PRAGMAs) on every call. Each HTTP request
+    # runs in a thread of its own under ASGI; its connection is closed when that
+    # thread's objects are collected (about ten SQLite connections open after
+    # 3,000 requests to /healthz).
+    DATABASES["default"]["CONN_MAX_AGE"] = None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -283,6 +284,7 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -291,6 +293,20 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Parley <noreply@localhost>")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+# Seconds before a silent mail server counts as failed: the first try runs in the request.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+# A mail that could not be sent is tried again after each of these delays, then given
+# up (config/mail.py); at most PARLEY_MAIL_RETRY_MAX_PENDING mails wait at once.
+PARLEY_MAIL_RETRY_DELAYS = [
+    float(delay) for delay in env_list("PARLEY_MAIL_RETRY_DELAYS", ["10", "60", "300", "1800"])
+]
+PARLEY_MAIL_RETRY_MAX_PENDING = int(os.environ.get("PARLEY_MAIL_RETRY_MAX_PENDING", "100"))
 
 # ---------------------------------------------------------------------------
 # Internationalization and static files
@@ -308,6 +324,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # command needs no collectstatic; production collects into STATIC_ROOT.
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 WHITENOISE_AUTOREFRESH = DEBUG
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise too.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # ---------------------------------------------------------------------------
 # Logging

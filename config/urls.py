@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.forms import AdminLoginForm
 from config.health import healthz
 from messaging.views import mentions_view, search_view
 from rooms.views import direct_view, home
+
+# Failed admin log-ins count against the same limits as allauth's log-in page.
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", home, name="home"),
