@@ -48,6 +48,9 @@ def room_socket(server: LiveServer, slug: str, client) -> websockets.connect:
         additional_headers={"Origin": server.base_url, "Cookie": cookie_header(client)},
         open_timeout=FRAME_TIMEOUT,
         max_size=None,
+        # Clients that do not read still take in the answers, so a close frame
+        # is seen among them.
+        max_queue=None,
     )
 
 
@@ -121,3 +124,47 @@ async def test_four_sockets_of_one_user_flooding_65_kb_junk_are_all_closed_with_
     assert cut_off_after < 5
     # Each socket may cost its own buffers, not one per refused frame.
     assert resident_kib(server.process.pid) - rss_before < 50 * 1024
+
+
+async def test_three_hundred_edits_of_one_message_are_cut_off_by_the_rate_limit(server):
+    """The attack of B6: edits as fast as the socket takes them. The room sees only
+    what the posting budget allows, and the editor is closed with 4420."""
+    room = room_with_two_members(server)
+    try:
+        async with (
+            room_socket(server, room.slug, room.member) as editor,
+            room_socket(server, room.slug, room.owner) as reader,
+        ):
+            await frame_of(editor, "history")
+            await frame_of(reader, "history")
+            await editor.send(
+                json.dumps({"type": "message.send", "body": "original", "client_id": "orig"})
+            )
+            message_id = (await frame_of(editor, "message.new"))["message"]["id"]
+            await frame_of(reader, "message.new")
+
+            started = time.monotonic()
+            try:
+                for n in range(300):
+                    await editor.send(
+                        json.dumps({"type": "message.edit", "id": message_id, "body": f"e{n}"})
+                    )
+            except ConnectionClosed:
+                pass
+            async with asyncio.timeout(FRAME_TIMEOUT):
+                await editor.wait_closed()
+            flood_lasted = time.monotonic() - started
+            edits_seen = 0
+            try:
+                while True:
+                    await frame_of(reader, "message.edited")
+                    edits_seen += 1
+            except TimeoutError:
+                pass
+    finally:
+        room.close()
+
+    assert editor.close_code == 4420
+    assert flood_lasted < FRAME_TIMEOUT
+    # The default budget: a burst of 10 (one went to the post), then 2 a second.
+    assert 1 <= edits_seen <= 9 + 2 * flood_lasted + 1
