@@ -58,8 +58,17 @@ PUSH_BACKLOG_LIMIT = 1000
 # connections itself. For these the detour is pure cost: a thread round trip
 # before every received chat message, queued behind every other socket's
 # database work.
+# A removal goes direct too, so it is not held up behind the database thread
+# while the fan-out, which never waits for it, writes later messages to the socket.
 DIRECT_EVENTS = frozenset(
-    {"websocket.receive", "message.edited", "message.deleted", "typing", "presence.changed"}
+    {
+        "websocket.receive",
+        "message.edited",
+        "message.deleted",
+        "typing",
+        "presence.changed",
+        "membership.revoked",
+    }
 )
 
 
@@ -118,6 +127,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             # arrives twice (clients deduplicate by id) rather than not at all.
             await self.groups_join(room)
             history = await history_frame(room=room, after=after, since=since)
+            # Asked again now that the groups are joined: a removal committed since
+            # the first check was announced to groups this socket was not in yet,
+            # and one committed from now on is announced to this socket. Asked
+            # after the history is read, so the history holds nothing posted after it.
+            await room_get_for_member_async(slug=slug, user=self.user)
         except Room.DoesNotExist:
             await self.close(code=protocol.CLOSE_NO_SUCH_ROOM)
             return
