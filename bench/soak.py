@@ -30,7 +30,14 @@ from bench.client import ChatClient, create_room, join_room, signup, stored_mess
 SIGNUP_CONCURRENCY = 8  # the server runs sync views one at a time; this only hides latency
 # allauth allows 20 sign-ups a minute per IP: users arrive from their own loopback addresses.
 SIGNUPS_PER_ADDRESS = 15
-OWN_SERVER_ENV = {"PARLEY_MESSAGE_BURST": "1000", "PARLEY_MESSAGE_RATE": "100"}
+OWN_SERVER_ENV = {
+    "PARLEY_MESSAGE_BURST": "1000",
+    "PARLEY_MESSAGE_RATE": "100",
+    "PARLEY_USER_MESSAGE_BURST": "1000",
+    "PARLEY_USER_MESSAGE_RATE": "100",
+    "PARLEY_SOCKET_FRAME_BURST": "1000",
+    "PARLEY_SOCKET_FRAME_RATE": "100",
+}
 
 
 @dataclass(frozen=True)

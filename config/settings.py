@@ -234,10 +234,23 @@ else:
 # Chat limits
 # ---------------------------------------------------------------------------
 
-# Per user and room: bursts of PARLEY_MESSAGE_BURST, then PARLEY_MESSAGE_RATE per second.
+# Messages posted, edited or deleted, per user and room: bursts of
+# PARLEY_MESSAGE_BURST, then PARLEY_MESSAGE_RATE per second...
 PARLEY_MESSAGE_BURST = int(os.environ.get("PARLEY_MESSAGE_BURST", "10"))
 PARLEY_MESSAGE_RATE = float(os.environ.get("PARLEY_MESSAGE_RATE", "2"))
-# Consecutive rate-limited frames after which the socket is closed with 4429.
+# ...and per user across all rooms, so more rooms do not mean more messages.
+PARLEY_USER_MESSAGE_BURST = int(os.environ.get("PARLEY_USER_MESSAGE_BURST", "20"))
+PARLEY_USER_MESSAGE_RATE = float(os.environ.get("PARLEY_USER_MESSAGE_RATE", "3"))
+# Other frames that cost work (read markers, typing), per user across sockets.
+PARLEY_USER_FRAME_BURST = int(os.environ.get("PARLEY_USER_FRAME_BURST", "30"))
+PARLEY_USER_FRAME_RATE = float(os.environ.get("PARLEY_USER_FRAME_RATE", "10"))
+# Every frame of one socket, whatever it holds, counted before it is read. A page
+# sends a few frames a minute; a socket that overdraws this by more than
+# PARLEY_RATE_LIMIT_STRIKES frames is closed with 4420.
+PARLEY_SOCKET_FRAME_BURST = int(os.environ.get("PARLEY_SOCKET_FRAME_BURST", "30"))
+PARLEY_SOCKET_FRAME_RATE = float(os.environ.get("PARLEY_SOCKET_FRAME_RATE", "10"))
+# Refused frames in a row (invalid, too large, rate-limited, forbidden...) after
+# which the socket is closed with 4420.
 PARLEY_RATE_LIMIT_STRIKES = int(os.environ.get("PARLEY_RATE_LIMIT_STRIKES", "20"))
 PARLEY_MAX_SOCKETS_PER_USER = int(os.environ.get("PARLEY_MAX_SOCKETS_PER_USER", "10"))
 PARLEY_MAX_FRAME_BYTES = 64 * 1024

@@ -19,7 +19,9 @@ from messaging.models import CLIENT_ID_MAX_LENGTH
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_A_MEMBER = 4403
 CLOSE_NO_SUCH_ROOM = 4404
-CLOSE_TOO_MANY = 4429  # too many open sockets, or sustained flooding
+CLOSE_TOO_MANY = 4429  # too many open sockets for this user
+# Flooding: too many refused frames in a row, or far past the socket's frame budget.
+CLOSE_FLOODING = 4420
 # The database or channel layer is unavailable. Not 1013: autobahn (daphne) only
 # lets applications send 1000 and 3000-4999.
 CLOSE_TRY_AGAIN_LATER = 4503

@@ -1,6 +1,6 @@
 """Writes about messages."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -69,9 +69,11 @@ def _render(*, room: Room, author: User, body: str) -> tuple[str, list[User]]:
     return body_render(body, mentions=[user.username for user in mentioned]), mentioned
 
 
-def _slow_mode_wait(*, room: Room, membership: Membership) -> float:
+def _slow_mode_wait(*, room: Room, membership: Membership | None) -> float:
     """Seconds the member must still wait in slow mode (0 when they may post)."""
-    if not room.slow_mode_seconds or RANK[membership.role] >= RANK[Membership.Role.MODERATOR]:
+    if not room.slow_mode_seconds or membership is None:  # site staff, who outrank moderators
+        return 0.0
+    if RANK[membership.role] >= RANK[Membership.Role.MODERATOR]:
         return 0.0
     if membership.last_posted_at is None:
         return 0.0
@@ -79,30 +81,43 @@ def _slow_mode_wait(*, room: Room, membership: Membership) -> float:
     return max(0.0, (ready_at - timezone.now()).total_seconds())
 
 
-def _post_allowed(*, actor: Actor, author: User) -> None:
-    """Raise ``MessageRejected`` unless the room's rules let ``actor`` post now.
-
-    Takes a token from the author's rate-limit bucket when they may.
-    """
-    room = actor.room
-    try:
-        check(actor, Action.POST)
-    except PermissionDenied as denied:
-        raise MessageRejected.from_denial(denied) from None
-    wait = _slow_mode_wait(room=room, membership=actor.membership)
+def _slow_mode_check(*, actor: Actor) -> None:
+    wait = _slow_mode_wait(room=actor.room, membership=actor.membership)
     if wait:
         raise MessageRejected(
             "slow_mode",
             _("Slow mode is on: you can post again in %(s)d s.") % {"s": int(wait) + 1},
             retry_after=round(wait, 2),
         )
-    retry_after = message_token_take(user_id=author.pk, room_id=room.pk)
+
+
+def _slow_mode_restart(*, actor: Actor, at: datetime) -> None:
+    if actor.room.slow_mode_seconds and actor.membership is not None:
+        Membership.objects.filter(pk=actor.membership.pk).update(last_posted_at=at)
+
+
+def _rate_limit_check(*, actor: Actor) -> None:
+    """Take a token for a message written, edited or deleted; refuse when none is left."""
+    retry_after = message_token_take(user_id=actor.user.pk, room_id=actor.room.pk)
     if retry_after:
         raise MessageRejected(
             "rate_limited",
             _("You are sending messages too fast; wait %(s).1f s.") % {"s": retry_after},
             retry_after=round(retry_after, 2),
         )
+
+
+def _post_allowed(*, actor: Actor) -> None:
+    """Raise ``MessageRejected`` unless the room's rules let ``actor`` post now.
+
+    Takes a token from the author's rate-limit buckets when they may.
+    """
+    try:
+        check(actor, Action.POST)
+    except PermissionDenied as denied:
+        raise MessageRejected.from_denial(denied) from None
+    _slow_mode_check(actor=actor)
+    _rate_limit_check(actor=actor)
 
 
 def message_create(
@@ -128,7 +143,7 @@ def message_create(
     room = actor.room
     body = message_body_clean(body)
     try:
-        _post_allowed(actor=actor, author=author)
+        _post_allowed(actor=actor)
     except MessageRejected:
         # A resend of a message already stored is answered with it, whatever the
         # rules say now. New messages skip this lookup: the unique constraint on
@@ -147,10 +162,7 @@ def message_create(
             )
             message.mentioned = mentioned
             Mention.objects.bulk_create(Mention(message=message, user=user) for user in mentioned)
-            if room.slow_mode_seconds:
-                Membership.objects.filter(pk=actor.membership.pk).update(
-                    last_posted_at=message.created_at
-                )
+            _slow_mode_restart(actor=actor, at=message.created_at)
             # The same text acknowledges the message to its sender (message.frame_text).
             message.frame_text = frame_text = message_new_frame_text(message)
             room_message_send_on_commit(
@@ -194,7 +206,11 @@ def _message_in_room(*, room: Room, message_id: int) -> Message:
 
 @transaction.atomic
 def message_edit(*, room: Room, user: User, message_id: int, body: str) -> Message:
-    """Authors edit their own messages; everyone in the room sees the new text live."""
+    """Authors edit their own messages; everyone in the room sees the new text live.
+
+    An edit puts new text in front of the room as a post does, so it obeys the
+    same slow mode and rate limit (and restarts the slow-mode wait).
+    """
     actor = room_actor_get(slug=room.slug, user=user)
     message = _message_in_room(room=actor.room, message_id=message_id)
     try:
@@ -202,9 +218,12 @@ def message_edit(*, room: Room, user: User, message_id: int, body: str) -> Messa
     except PermissionDenied as denied:
         raise MessageRejected.from_denial(denied) from None
     message.body = message_body_clean(body)
+    _slow_mode_check(actor=actor)
+    _rate_limit_check(actor=actor)
     message.html, mentioned = _render(room=actor.room, author=message.author, body=message.body)
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "html", "edited_at"])
+    _slow_mode_restart(actor=actor, at=message.edited_at)
     message.mentions.exclude(user__in=mentioned).delete()
     Mention.objects.bulk_create(
         (Mention(message=message, user=user) for user in mentioned), ignore_conflicts=True
@@ -230,6 +249,8 @@ def message_delete(*, room: Room, user: User, message_id: int, reason: str = "")
         check(actor, Action.DELETE_OWN if own else Action.DELETE_ANY, message_author_id=user.pk)
     except PermissionDenied as denied:
         raise MessageRejected.from_denial(denied) from None
+    # Each delete is an event for every open page of the room, as a post is.
+    _rate_limit_check(actor=actor)
     message.deleted_at = timezone.now()
     message.deleted_by = user
     message.save(update_fields=["deleted_at", "deleted_by"])

@@ -92,6 +92,10 @@ def environment() -> dict[str, str]:
         # The load, not the flood guards, is what is measured.
         PARLEY_MESSAGE_BURST="1000000",
         PARLEY_MESSAGE_RATE="1000000",
+        PARLEY_USER_MESSAGE_BURST="1000000",
+        PARLEY_USER_MESSAGE_RATE="1000000",
+        PARLEY_SOCKET_FRAME_BURST="1000000",
+        PARLEY_SOCKET_FRAME_RATE="1000000",
         PARLEY_MAX_SOCKETS_PER_USER="1000",
     )
     return env

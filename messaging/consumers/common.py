@@ -22,7 +22,7 @@ from messaging.services import (
     message_delete,
     message_edit,
 )
-from messaging.throttle import socket_slot_acquire, socket_slot_release
+from messaging.throttle import frame_token_take, socket_slot_acquire, socket_slot_release
 from rooms.models import Room
 from rooms.selectors import room_get_for_member, room_member_summaries, unread_counts
 
@@ -32,6 +32,7 @@ message_delete_async = database_sync_to_async(message_delete)
 membership_read_mark_async = database_sync_to_async(membership_read_mark)
 socket_slot_acquire_async = database_sync_to_async(socket_slot_acquire)
 socket_slot_release_async = database_sync_to_async(socket_slot_release)
+frame_token_take_async = database_sync_to_async(frame_token_take)
 presence_enter_async = database_sync_to_async(presence_enter)
 presence_leave_async = database_sync_to_async(presence_leave)
 unread_counts_async = database_sync_to_async(unread_counts)

@@ -16,6 +16,7 @@ from accounts.events import session_group_name, user_group_name
 from messaging import protocol
 from messaging.consumers.common import (
     catch_up_from_query,
+    frame_token_take_async,
     history_frame,
     membership_read_mark_async,
     message_delete_async,
@@ -30,6 +31,7 @@ from messaging.consumers.common import (
 )
 from messaging.fanout import RoomFanout, room_fanout, send_finish, send_text_eagerly
 from messaging.services import MessageRejected
+from messaging.throttle import FrameBudget
 from rooms.events import room_group_name, room_messages_group_name, room_presence_group_name
 from rooms.models import Room
 from rooms.selectors import NotAMember
@@ -56,8 +58,17 @@ PUSH_BACKLOG_LIMIT = 1000
 # connections itself. For these the detour is pure cost: a thread round trip
 # before every received chat message, queued behind every other socket's
 # database work.
+# A removal goes direct too, so it is not held up behind the database thread
+# while the fan-out, which never waits for it, writes later messages to the socket.
 DIRECT_EVENTS = frozenset(
-    {"websocket.receive", "message.edited", "message.deleted", "typing", "presence.changed"}
+    {
+        "websocket.receive",
+        "message.edited",
+        "message.deleted",
+        "typing",
+        "presence.changed",
+        "membership.revoked",
+    }
 )
 
 
@@ -66,7 +77,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     room_joined: Room | None = None
     groups_joined: tuple[str, ...] = ()
     holds_socket_slot = False
-    rate_limit_strikes = 0
+    # Refused frames in a row, and the socket's own frame budget (see receive()).
+    strikes = 0
+    frame_budget: FrameBudget | None = None
     heartbeat: asyncio.Task | None = None
     online_sent: tuple[str, ...] | None = None
     typing_sent_at = 0.0
@@ -114,6 +127,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             # arrives twice (clients deduplicate by id) rather than not at all.
             await self.groups_join(room)
             history = await history_frame(room=room, after=after, since=since)
+            # Asked again now that the groups are joined: a removal committed since
+            # the first check was announced to groups this socket was not in yet,
+            # and one committed from now on is announced to this socket. Asked
+            # after the history is read, so the history holds nothing posted after it.
+            await room_get_for_member_async(slug=slug, user=self.user)
         except Room.DoesNotExist:
             await self.close(code=protocol.CLOSE_NO_SUCH_ROOM)
             return
@@ -255,7 +273,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     # --- Frames from the page
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.room is None:
+        if self.room is None or self.closing:
+            return
+        if not await self.frame_budget_take():
             return
         try:
             frame = protocol.frame_parse(
@@ -264,7 +284,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 max_bytes=settings.PARLEY_MAX_FRAME_BYTES,
             )
         except protocol.ProtocolError as error:
-            await self.send_json(error.as_frame())
+            await self.refuse(error.as_frame())
             return
         if isinstance(frame, protocol.SendMessage):
             await self.message_send_frame(frame)
@@ -277,6 +297,46 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self.read_frame(frame)
 
+    async def frame_budget_take(self) -> bool:
+        """Count the frame against this socket's budget before reading it; False if refused.
+
+        Checked before the frame is decoded or anything else is done with it, so
+        a flood of junk costs a counter per frame, and only the first refusal of
+        a run is answered, so a client that does not read cannot make the server
+        queue an answer per frame.
+        """
+        if self.frame_budget is None:
+            self.frame_budget = FrameBudget(
+                burst=settings.PARLEY_SOCKET_FRAME_BURST, rate=settings.PARLEY_SOCKET_FRAME_RATE
+            )
+        wait = self.frame_budget.take()
+        if not wait:
+            return True
+        if self.frame_budget.overdrawn > settings.PARLEY_RATE_LIMIT_STRIKES:
+            await self.close(code=protocol.CLOSE_FLOODING)
+            return False
+        await self.refuse(
+            protocol.error_frame(
+                code=protocol.ErrorCode.RATE_LIMITED,
+                detail=_("You are sending frames too fast; wait %(s).1f s.") % {"s": wait},
+                retry_after=round(wait, 2),
+            ),
+            answer=self.frame_budget.overdrawn == 0,
+        )
+        return False
+
+    async def refuse(self, frame: dict[str, Any], *, answer: bool = True) -> None:
+        """Answer a refused frame with ``frame``; too many refusals in a row close the socket.
+
+        A page whose frames are refused stops and waits; a client that keeps
+        sending them is flooding, and each refusal still costs an answer.
+        """
+        self.strikes += 1
+        if self.strikes > settings.PARLEY_RATE_LIMIT_STRIKES:
+            await self.close(code=protocol.CLOSE_FLOODING)
+        elif answer:
+            await self.send_json(frame)
+
     async def message_send_frame(self, frame: protocol.SendMessage) -> None:
         client_id = frame.client_id or None
         try:
@@ -288,11 +348,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 sender_channel=self.channel_name,
             )
         except (NotAMember, Room.DoesNotExist):
-            await self.send_error(
-                protocol.ErrorCode.FORBIDDEN,
-                _("You are no longer a member of this room."),
-                client_id,
-            )
+            await self.refuse(self.not_a_member_frame(client_id))
             return
         except MessageRejected as rejected:
             await self.message_rejected(rejected, client_id)
@@ -306,7 +362,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 client_id,
             )
             return
-        self.rate_limit_strikes = 0
+        self.strikes = 0
         # The sender's acknowledgement: sent once the message is committed, and
         # for a resend too, so it never depends on the broadcast arriving.
         await self.send(text_data=text)
@@ -316,20 +372,26 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         try:
             await change(room=self.room, user=self.user, message_id=id, **fields)
         except (NotAMember, Room.DoesNotExist):
-            await self.send_error(
-                protocol.ErrorCode.FORBIDDEN, _("You are no longer a member of this room."), None
-            )
+            await self.refuse(self.not_a_member_frame(None))
+            return
         except MessageRejected as rejected:
-            await self.send_error(rejected.code, rejected.detail, None, id=id, **rejected.extra)
-        except DatabaseError:
+            await self.message_rejected(rejected, None, id=id)
+            return
+        except Exception:
+            # Database or cache (rate limits) down.
             logger.exception("Could not change message %s", id)
             await self.send_error(
                 protocol.ErrorCode.UNAVAILABLE, _("Try again in a moment."), None, id=id
             )
+            return
+        self.strikes = 0
 
     async def typing_frame(self, frame: protocol.Typing) -> None:
         now = time.monotonic()
         if frame.active and now - self.typing_sent_at < TYPING_MIN_INTERVAL:
+            self.strikes = 0
+            return
+        if not await self.frame_token_take():
             return
         self.typing_sent_at = now if frame.active else 0.0
         try:
@@ -340,6 +402,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             logger.warning("Could not send a typing notice in room %s", self.room.slug)
 
     async def read_frame(self, frame: protocol.MarkRead) -> None:
+        if not await self.frame_token_take():
+            return
         try:
             last_read = await membership_read_mark_async(
                 room=self.room, user=self.user, message_id=frame.id
@@ -356,16 +420,46 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         except Exception:  # stored; the other pages learn it when they next load
             logger.warning("Could not tell the other pages of a read marker")
 
-    async def message_rejected(self, rejected: MessageRejected, client_id: str | None) -> None:
-        extra = {}
+    async def frame_token_take(self) -> bool:
+        """Take a token from the user's bucket shared by all their sockets; False if refused."""
+        try:
+            wait = await frame_token_take_async(user_id=self.user.pk)
+        except Exception:  # the cache is down: the socket's own budget still holds
+            logger.warning("Could not check the frame rate of user %s", self.user.pk)
+            wait = 0.0
+        if wait:
+            await self.refuse(
+                protocol.error_frame(
+                    code=protocol.ErrorCode.RATE_LIMITED,
+                    detail=_("You are sending frames too fast; wait %(s).1f s.") % {"s": wait},
+                    retry_after=round(wait, 2),
+                )
+            )
+            return False
+        self.strikes = 0
+        return True
+
+    def not_a_member_frame(self, client_id: str | None) -> dict[str, Any]:
+        return protocol.error_frame(
+            code=protocol.ErrorCode.FORBIDDEN,
+            detail=_("You are no longer a member of this room."),
+            client_id=client_id,
+        )
+
+    async def message_rejected(
+        self, rejected: MessageRejected, client_id: str | None, **extra: Any
+    ) -> None:
         if rejected.retry_after is not None:
             extra["retry_after"] = rejected.retry_after
-        if rejected.code == protocol.ErrorCode.RATE_LIMITED:
-            self.rate_limit_strikes += 1
-            if self.rate_limit_strikes > settings.PARLEY_RATE_LIMIT_STRIKES:
-                await self.close(code=protocol.CLOSE_TOO_MANY)
-                return
-        await self.send_error(rejected.code, rejected.detail, client_id, **extra, **rejected.extra)
+        await self.refuse(
+            protocol.error_frame(
+                code=rejected.code,
+                detail=rejected.detail,
+                client_id=client_id,
+                **extra,
+                **rejected.extra,
+            )
+        )
 
     async def send_error(self, code: str, detail: str, client_id: str | None, **extra: Any) -> None:
         await self.send_json(

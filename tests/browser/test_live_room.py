@@ -37,7 +37,14 @@ def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
     """The browsers' server, with a message allowance big enough to seed a long history."""
     server = LiveServer(
         tmp_path_factory.mktemp("browser-live-room"),
-        extra_env={"PARLEY_MESSAGE_BURST": "500", "PARLEY_MESSAGE_RATE": "500"},
+        extra_env={
+            "PARLEY_MESSAGE_BURST": "500",
+            "PARLEY_MESSAGE_RATE": "500",
+            "PARLEY_USER_MESSAGE_BURST": "500",
+            "PARLEY_USER_MESSAGE_RATE": "500",
+            "PARLEY_SOCKET_FRAME_BURST": "500",
+            "PARLEY_SOCKET_FRAME_RATE": "500",
+        },
     ).start()
     yield server
     server.stop()

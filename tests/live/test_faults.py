@@ -28,7 +28,14 @@ pytestmark = pytest.mark.live
 
 SETTLE = 15.0  # the bound on every wait for a condition
 FAST_RETRIES = {"backoff_min": 0.05, "backoff_max": 0.5}
-FAST_SENDING = {"PARLEY_MESSAGE_BURST": "10000", "PARLEY_MESSAGE_RATE": "10000"}
+FAST_SENDING = {
+    "PARLEY_MESSAGE_BURST": "10000",
+    "PARLEY_MESSAGE_RATE": "10000",
+    "PARLEY_USER_MESSAGE_BURST": "10000",
+    "PARLEY_USER_MESSAGE_RATE": "10000",
+    "PARLEY_SOCKET_FRAME_BURST": "10000",
+    "PARLEY_SOCKET_FRAME_RATE": "10000",
+}
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES_PORT = 5432
 FAULTS_DATABASE = "parley_faults_test"

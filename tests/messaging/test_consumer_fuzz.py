@@ -64,7 +64,8 @@ frames = st.one_of(
 
 @pytest.fixture
 def generous_limits(settings):
-    settings.PARLEY_MESSAGE_BURST = 100_000
+    settings.PARLEY_MESSAGE_BURST = settings.PARLEY_USER_MESSAGE_BURST = 100_000
+    settings.PARLEY_USER_FRAME_BURST = 100_000
 
 
 @settings(

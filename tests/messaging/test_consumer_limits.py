@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from messaging.models import Message
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, MessageFactory
 from tests.messaging.conftest import ORIGIN
 from tests.messaging.test_consumers import close_code, joined, send
 
@@ -69,7 +69,7 @@ async def test_the_rate_limit_is_per_room_and_user(tight_limits, open_socket, me
     assert (await theirs.receive_json_from())["type"] == "message.new"
 
 
-async def test_sustained_flooding_closes_the_socket_with_4429(tight_limits, open_socket, member):
+async def test_sustained_flooding_closes_the_socket_with_4420(tight_limits, open_socket, member):
     communicator = await open_socket(member.user)
     await joined(communicator)
     for n in range(3):
@@ -81,7 +81,7 @@ async def test_sustained_flooding_closes_the_socket_with_4429(tight_limits, open
         assert (await communicator.receive_json_from())["code"] == "rate_limited"
     await send(communicator, "flood", client_id="f-last")
 
-    assert await close_code(communicator) == 4429
+    assert await close_code(communicator) == 4420
 
 
 async def test_a_user_may_hold_only_so_many_sockets(tight_limits, open_socket, member):
@@ -97,6 +97,67 @@ async def test_a_user_may_hold_only_so_many_sockets(tight_limits, open_socket, m
     await first.disconnect()
     fourth = await open_socket(member.user)
     await joined(fourth)
+
+
+async def test_edits_share_the_posting_budget_and_past_it_are_refused_with_retry_after(
+    tight_limits, open_socket, member, other_member
+):
+    message = await database_sync_to_async(MessageFactory)(
+        room=member.room, author=member.user, body="original"
+    )
+    mine, theirs = await open_socket(member.user), await open_socket(other_member.user)
+    await joined(mine)
+    await joined(theirs)
+    await send(mine, "a post", client_id="p")
+    await mine.receive_json_from()
+    await theirs.receive_json_from()
+    for n in range(2):
+        await mine.send_json_to({"type": "message.edit", "id": message.pk, "body": f"edit {n}"})
+        assert (await mine.receive_json_from())["type"] == "message.edited"
+        await theirs.receive_json_from()
+
+    await mine.send_json_to({"type": "message.edit", "id": message.pk, "body": "one too many"})
+    refused = await mine.receive_json_from()
+
+    assert (refused["code"], refused["id"]) == ("rate_limited", message.pk)
+    assert 0 < refused["retry_after"] <= 2
+    assert await theirs.receive_nothing()
+    assert (await database_sync_to_async(Message.objects.get)(pk=message.pk)).body == "edit 1"
+
+
+async def test_a_flood_of_edits_is_refused_and_then_closed_with_4420(
+    tight_limits, open_socket, member
+):
+    message = await database_sync_to_async(MessageFactory)(room=member.room, author=member.user)
+    communicator = await open_socket(member.user)
+    await joined(communicator)
+
+    for n in range(300):
+        await communicator.send_json_to({"type": "message.edit", "id": message.pk, "body": f"{n}"})
+    frames = [await communicator.receive_json_from() for _ in range(5)]
+
+    assert [frame["type"] for frame in frames] == ["message.edited"] * 3 + ["error"] * 2
+    assert {frame["code"] for frame in frames[3:]} == {"rate_limited"}
+    assert await close_code(communicator) == 4420
+
+
+async def test_deletes_are_rate_limited_too(tight_limits, open_socket, member):
+    ids = await database_sync_to_async(
+        lambda: [MessageFactory(room=member.room, author=member.user).pk for _ in range(4)]
+    )()
+    communicator = await open_socket(member.user)
+    await joined(communicator)
+    for message_id in ids[:3]:
+        await communicator.send_json_to({"type": "message.delete", "id": message_id})
+        assert (await communicator.receive_json_from())["type"] == "message.deleted"
+
+    await communicator.send_json_to({"type": "message.delete", "id": ids[3]})
+    refused = await communicator.receive_json_from()
+
+    assert (refused["code"], refused["id"]) == ("rate_limited", ids[3])
+    assert refused["retry_after"] > 0
+    remaining = Message.objects.filter(deleted_at__isnull=True).values_list("id", flat=True)
+    assert await database_sync_to_async(list)(remaining) == [ids[3]]
 
 
 # --- Session end -----------------------------------------------------------------

@@ -366,6 +366,64 @@ async def test_slow_mode_does_not_hold_back_moderators(open_socket, moderator):
         assert (await socket.receive_json_from())["type"] == "message.new"
 
 
+async def slow_mode_on(room, seconds: int = 60) -> None:
+    room.slow_mode_seconds = seconds
+    await database_sync_to_async(room.save)(update_fields=["slow_mode_seconds"])
+
+
+async def edit(socket, message_id: int, body: str) -> None:
+    await socket.send_json_to({"type": "message.edit", "id": message_id, "body": body})
+
+
+@live
+async def test_slow_mode_refuses_an_edit_right_after_a_post_with_retry_after(
+    open_socket, member, other_member
+):
+    await slow_mode_on(member.room)
+    slow, other = await open_socket(member.user), await open_socket(other_member.user)
+    await joined(slow)
+    await joined(other)
+    await send(slow, "first", client_id="s-1")
+    posted = (await slow.receive_json_from())["message"]
+    await other.receive_json_from()
+
+    await edit(slow, posted["id"], "first, rewritten into something else")
+    refused = await slow.receive_json_from()
+
+    assert (refused["type"], refused["code"], refused["id"]) == ("error", "slow_mode", posted["id"])
+    assert 55 < refused["retry_after"] <= 60
+    assert await other.receive_nothing()
+    assert (await database_sync_to_async(Message.objects.get)(pk=posted["id"])).body == "first"
+
+
+@live
+async def test_an_edit_in_slow_mode_starts_the_wait_as_a_post_does(open_socket, member):
+    message = await message_by(member.user, "written before slow mode")
+    await slow_mode_on(member.room)
+    socket = await open_socket(member.user)
+    await joined(socket)
+
+    await edit(socket, message.pk, "rewritten")
+    assert (await socket.receive_json_from())["type"] == "message.edited"
+    await send(socket, "and now a post", client_id="p-1")
+    refused = await socket.receive_json_from()
+
+    assert (refused["code"], refused["client_id"]) == ("slow_mode", "p-1")
+    assert refused["retry_after"] > 55
+
+
+@live
+async def test_slow_mode_does_not_hold_back_a_moderators_edits(open_socket, moderator):
+    message = await message_by(moderator.user, "notice")
+    await slow_mode_on(moderator.room)
+    socket = await open_socket(moderator.user)
+    await joined(socket)
+
+    for n in range(3):
+        await edit(socket, message.pk, f"notice, take {n}")
+        assert (await socket.receive_json_from())["type"] == "message.edited"
+
+
 @live
 async def test_archiving_is_announced_and_the_room_becomes_read_only_but_readable(
     open_socket, member, other_member, owner

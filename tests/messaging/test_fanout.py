@@ -158,7 +158,7 @@ async def send_while_not_reading(sender, slow: SlowReader, count: int) -> None:
 async def test_a_client_that_stops_reading_gets_every_message_late_and_in_order(
     open_socket, member, other_member, settings
 ):
-    settings.PARLEY_MESSAGE_BURST = 100
+    settings.PARLEY_MESSAGE_BURST = settings.PARLEY_USER_MESSAGE_BURST = 100
     sender, reader, slow = await sender_and_slow_reader(open_socket, member, other_member)
 
     await send_while_not_reading(sender, slow, 20)

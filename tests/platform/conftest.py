@@ -134,6 +134,10 @@ def serve_env(**extra: str) -> dict[str, str]:
         # The flood guards are tested elsewhere; here a client sends as fast as it likes.
         PARLEY_MESSAGE_BURST="1000",
         PARLEY_MESSAGE_RATE="1000",
+        PARLEY_USER_MESSAGE_BURST="1000",
+        PARLEY_USER_MESSAGE_RATE="1000",
+        PARLEY_SOCKET_FRAME_BURST="1000",
+        PARLEY_SOCKET_FRAME_RATE="1000",
     )
     env.update(extra)
     return env
