@@ -236,12 +236,25 @@ else:
 # Per user and room: bursts of PARLEY_MESSAGE_BURST, then PARLEY_MESSAGE_RATE per second.
 PARLEY_MESSAGE_BURST = int(os.environ.get("PARLEY_MESSAGE_BURST", "10"))
 PARLEY_MESSAGE_RATE = float(os.environ.get("PARLEY_MESSAGE_RATE", "2"))
-# Consecutive rate-limited frames after which the socket is closed with 4429.
+# Consecutive rate-limited frames after which the socket is closed with 4420.
 PARLEY_RATE_LIMIT_STRIKES = int(os.environ.get("PARLEY_RATE_LIMIT_STRIKES", "20"))
 PARLEY_MAX_SOCKETS_PER_USER = int(os.environ.get("PARLEY_MAX_SOCKETS_PER_USER", "10"))
 PARLEY_MAX_FRAME_BYTES = 64 * 1024
 # Seconds between presence heartbeats of an open socket (entries live three beats).
 PARLEY_PRESENCE_HEARTBEAT = float(os.environ.get("PARLEY_PRESENCE_HEARTBEAT", "20"))
+# Frames waiting for one client that reads too slowly; past either it is closed with 4503
+# and catches up when it reconnects. Bounded here because daphne never makes a write wait.
+PARLEY_OUTBOUND_MAX_FRAMES = int(os.environ.get("PARLEY_OUTBOUND_MAX_FRAMES", "1000"))
+PARLEY_OUTBOUND_MAX_BYTES = int(os.environ.get("PARLEY_OUTBOUND_MAX_BYTES", str(1024 * 1024)))
+# Frames received but not yet handled on one socket; past either it is closed with 4420.
+PARLEY_INBOUND_MAX_FRAMES = int(os.environ.get("PARLEY_INBOUND_MAX_FRAMES", "100"))
+PARLEY_INBOUND_MAX_BYTES = int(os.environ.get("PARLEY_INBOUND_MAX_BYTES", str(1024 * 1024)))
+# The server pings every socket this often and closes it (4408) when nothing at all
+# came back for PARLEY_PING_TIMEOUT seconds after a ping.
+PARLEY_PING_INTERVAL = float(os.environ.get("PARLEY_PING_INTERVAL", "20"))
+PARLEY_PING_TIMEOUT = float(os.environ.get("PARLEY_PING_TIMEOUT", "20"))
+# How often an open socket checks that its session still signs its user in (else 4401).
+PARLEY_SESSION_RECHECK = float(os.environ.get("PARLEY_SESSION_RECHECK", "60"))
 
 # ---------------------------------------------------------------------------
 # Authentication (django-allauth)
