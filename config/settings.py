@@ -261,6 +261,19 @@ PARLEY_PRESENCE_HEARTBEAT = float(os.environ.get("PARLEY_PRESENCE_HEARTBEAT", "2
 # Rooms one person may create in PARLEY_ROOM_CREATE_WINDOW seconds (conversations aside).
 PARLEY_ROOM_CREATE_LIMIT = int(os.environ.get("PARLEY_ROOM_CREATE_LIMIT", "10"))
 PARLEY_ROOM_CREATE_WINDOW = int(os.environ.get("PARLEY_ROOM_CREATE_WINDOW", "3600"))
+# Frames waiting for one client that reads too slowly; past either it is closed with 4503
+# and catches up when it reconnects. Bounded here because daphne never makes a write wait.
+PARLEY_OUTBOUND_MAX_FRAMES = int(os.environ.get("PARLEY_OUTBOUND_MAX_FRAMES", "1000"))
+PARLEY_OUTBOUND_MAX_BYTES = int(os.environ.get("PARLEY_OUTBOUND_MAX_BYTES", str(1024 * 1024)))
+# Frames received but not yet handled on one socket; past either it is closed with 4420.
+PARLEY_INBOUND_MAX_FRAMES = int(os.environ.get("PARLEY_INBOUND_MAX_FRAMES", "100"))
+PARLEY_INBOUND_MAX_BYTES = int(os.environ.get("PARLEY_INBOUND_MAX_BYTES", str(1024 * 1024)))
+# The server pings every socket this often and closes it (4408) when nothing at all
+# came back for PARLEY_PING_TIMEOUT seconds after a ping.
+PARLEY_PING_INTERVAL = float(os.environ.get("PARLEY_PING_INTERVAL", "20"))
+PARLEY_PING_TIMEOUT = float(os.environ.get("PARLEY_PING_TIMEOUT", "20"))
+# How often an open socket checks that its session still signs its user in (else 4401).
+PARLEY_SESSION_RECHECK = float(os.environ.get("PARLEY_SESSION_RECHECK", "60"))
 
 # ---------------------------------------------------------------------------
 # Authentication (django-allauth)

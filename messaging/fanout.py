@@ -8,7 +8,8 @@ for one message. Here one process-wide channel per event loop, the
 ``RoomFanout``, is the group's only member in its process: the layer
 delivers a message once per process (one PUBLISH on Redis for all of them),
 and the fan-out hands the pre-encoded frame to each local socket of the room
-with a direct, usually synchronous, write (``RoomConsumer.push_text``).
+with a direct, usually synchronous, write (``RoomConsumer.push_text``, into the
+socket's ``messaging.outbound.OutboundQueue``).
 
 Only ``message.new`` goes this way: it is the one event sent at chat rate and
 the same for every receiver. Everything else (edits, deletes, moderation,
@@ -163,8 +164,8 @@ def room_fanout() -> RoomFanout:
     return fanout
 
 
-def send_text_eagerly(send: Any, text: str) -> tuple[Any, Any] | None:
-    """Run ``send({"type": "websocket.send", "text": text})`` as far as it goes without waiting.
+def send_eagerly(send: Any, message: dict[str, Any]) -> tuple[Any, Any] | None:
+    """Run ``send(message)`` as far as it goes without waiting.
 
     Returns None when the frame was handed to the server, otherwise the
     coroutine and what it waits on, for ``send_finish``. ASGI servers write a
@@ -172,7 +173,7 @@ def send_text_eagerly(send: Any, text: str) -> tuple[Any, Any] | None:
     waits for the socket to drain; daphne never waits), so nearly every
     delivery is a plain call instead of a task. Raises what the send raises.
     """
-    coroutine = send({"type": "websocket.send", "text": text})
+    coroutine = send(message)
     try:
         awaited = coroutine.send(None)
     except StopIteration:
@@ -181,7 +182,7 @@ def send_text_eagerly(send: Any, text: str) -> tuple[Any, Any] | None:
 
 
 async def send_finish(pending: tuple[Any, Any]) -> None:
-    """Finish a send that ``send_text_eagerly`` left waiting, as a task would have."""
+    """Finish a send that ``send_eagerly`` left waiting, as a task would have."""
     coroutine, awaited = pending
     try:
         if awaited is None:  # a bare yield: it asked to run again on the next turn

@@ -1,8 +1,8 @@
 """The websocket protocol of a room: frames in, frames out, close and error codes.
 
 Client → server: ``message.send`` ``{body, client_id}``, ``message.edit`` ``{id, body}``,
-``message.delete`` ``{id, reason?}``.
-Server → client: ``history``, ``message.new``, ``message.edited``, ``message.deleted``,
+``message.delete`` ``{id, reason?}``, ``pong`` (the answer to a ``ping``).
+Server → client: ``ping``, ``history``, ``message.new``, ``message.edited``, ``message.deleted``,
 ``room.updated``, ``member.updated``, ``removed`` and ``error`` frames (see README).
 """
 
@@ -19,12 +19,19 @@ from messaging.models import CLIENT_ID_MAX_LENGTH
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_A_MEMBER = 4403
 CLOSE_NO_SUCH_ROOM = 4404
-CLOSE_TOO_MANY = 4429  # too many open sockets for this user
-# Flooding: too many refused frames in a row, or far past the socket's frame budget.
-CLOSE_FLOODING = 4420
+CLOSE_TOO_MANY = 4429  # too many open sockets for this user, and nothing else
+CLOSE_FLOODING = 4420  # too many refused or rate-limited frames, or frames past the inbound limit
+CLOSE_NO_PONG = 4408  # nothing at all from the client for a while after a ping
 # The database or channel layer is unavailable. Not 1013: autobahn (daphne) only
 # lets applications send 1000 and 3000-4999.
 CLOSE_TRY_AGAIN_LATER = 4503
+
+# The page gives up on these (no reconnect): bench/client.py reads them from here.
+FINAL_CLOSES = frozenset({CLOSE_UNAUTHENTICATED, CLOSE_NOT_A_MEMBER, CLOSE_NO_SUCH_ROOM})
+
+# The server's heartbeat (every PARLEY_PING_INTERVAL seconds) and the page's answer.
+PING_TEXT = json.dumps({"type": "ping"})
+PONG_MAX_CHARS = 64
 
 HISTORY_LIMIT = 50
 CATCH_UP_LIMIT = 500
@@ -96,6 +103,17 @@ def error_frame(
     *, code: str, detail: str, client_id: str | None = None, **extra: Any
 ) -> dict[str, Any]:
     return {"type": "error", "code": str(code), "detail": detail, "client_id": client_id, **extra}
+
+
+def is_pong(text: str | None) -> bool:
+    """A ``{"type": "pong"}`` frame, recognised before the consumer (and its limits) see it."""
+    if text is None or len(text) > PONG_MAX_CHARS or '"pong"' not in text:
+        return False
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("type") == "pong"
 
 
 def _is_storable_text(value: str) -> bool:

@@ -1,11 +1,15 @@
 """Database access for the consumers, wrapped once at the async boundary."""
 
 from datetime import datetime
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from messaging import protocol
 from messaging.presence import presence_enter, presence_leave, presence_online
@@ -43,6 +47,33 @@ def message_store(**kwargs: Any) -> tuple[str, bool]:
     """Store a message; return its ``message.new`` frame text and whether it is new."""
     message, created = message_create(**kwargs)
     return getattr(message, "frame_text", None) or message_new_frame_text(message), created
+
+
+@database_sync_to_async
+def session_expiry(*, session_key: str, user_id: int) -> datetime | None:
+    """When the session expires; None once it no longer signs in this user.
+
+    Gone from the store, expired, another user's, an inactive account, or a
+    password changed since the session was made (its auth hash no longer
+    matches): the checks Django's ``get_user`` makes on every request.
+    """
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    data = store.load()
+    if not data or data.get(SESSION_KEY) != str(user_id):
+        return None
+    user = get_user_model()._default_manager.filter(pk=user_id, is_active=True).first()
+    session_hash = data.get(HASH_SESSION_KEY) or ""
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()] if user else []
+    if not any(constant_time_compare(session_hash, known) for known in hashes):
+        return None
+    model = getattr(store, "model", None)  # the database backends know the stored expiry
+    if model is not None:
+        return (
+            model.objects.filter(session_key=session_key)
+            .values_list("expire_date", flat=True)
+            .first()
+        )
+    return store.get_expiry_date()
 
 
 @database_sync_to_async

@@ -7,16 +7,22 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.events import session_group_name, user_group_name
 from messaging import protocol
-from messaging.consumers.common import unread_counts_async
+from messaging.consumers.common import (
+    socket_slot_acquire_async,
+    socket_slot_release_async,
+    unread_counts_async,
+)
+from messaging.consumers.transport import SocketTransport
 from rooms.events import room_activity_group_name
 
 logger = logging.getLogger(__name__)
 
 
-class InboxConsumer(AsyncJsonWebsocketConsumer):
+class InboxConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
     """Listens to the activity (not the full traffic) of every room the user is in."""
 
     room_groups: dict[str, str]
+    holds_socket_slot = False
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
@@ -26,6 +32,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
             return
         try:
+            # The sidebar counts against the same per-user cap as the room sockets.
+            if not await socket_slot_acquire_async(user_id=self.user.pk):
+                await self.close(code=protocol.CLOSE_TOO_MANY)
+                return
+            self.holds_socket_slot = True
             await self.channel_layer.group_add(user_group_name(self.user.pk), self.channel_name)
             session_key = getattr(self.scope.get("session"), "session_key", None)
             if session_key:
@@ -33,19 +44,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                     session_group_name(session_key), self.channel_name
                 )
             await self.rooms_sync()
+            await self.transport_start()
         except Exception:
             logger.exception("Could not open the inbox of user %s", self.user.pk)
             await self.close(code=protocol.CLOSE_TRY_AGAIN_LATER)
-
-    async def send(
-        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
-    ) -> None:
-        # A frame for a socket the server already closed (1012 on a graceful stop)
-        # raises OSError; dropping it lets the queued disconnect() still run.
-        try:
-            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
-        except OSError:
-            logger.info("Dropped a frame for a closed socket")
+            return
 
     async def rooms_sync(self) -> None:
         """Follow exactly the rooms the user is in now, and send their counts."""
@@ -69,6 +72,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
+        await self.socket_cleanup_once()
+
+    async def socket_cleanup(self) -> None:
         groups = [*self.room_groups.values()]
         if self.user.is_authenticated:
             groups.append(user_group_name(self.user.pk))
@@ -80,6 +86,12 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:
                 logger.warning("Could not leave group %s", group)
+        if self.holds_socket_slot:
+            self.holds_socket_slot = False
+            try:
+                await socket_slot_release_async(user_id=self.user.pk)
+            except Exception:
+                logger.warning("Could not release a socket slot of user %s", self.user.pk)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         await self.send_json(

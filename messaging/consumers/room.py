@@ -3,7 +3,6 @@
 import asyncio
 import logging
 import time
-from collections import deque
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -29,7 +28,8 @@ from messaging.consumers.common import (
     socket_slot_acquire_async,
     socket_slot_release_async,
 )
-from messaging.fanout import RoomFanout, room_fanout, send_finish, send_text_eagerly
+from messaging.consumers.transport import SocketTransport
+from messaging.fanout import RoomFanout, room_fanout
 from messaging.services import MessageRejected
 from messaging.throttle import FrameBudget
 from rooms.events import room_group_name, room_messages_group_name, room_presence_group_name
@@ -45,9 +45,6 @@ REMOVED_DETAIL = {
 }
 # A typing notice goes out at most this often per socket; pages drop it after a few seconds.
 TYPING_MIN_INTERVAL = 2.5
-# New messages waiting for a client that stopped reading; past this it is closed
-# (4503) and catches up by id when it reconnects, instead of holding them all.
-PUSH_BACKLOG_LIMIT = 1000
 
 
 # Events handled without Channels' detour through the database thread. Its
@@ -72,7 +69,7 @@ DIRECT_EVENTS = frozenset(
 )
 
 
-class RoomConsumer(AsyncJsonWebsocketConsumer):
+class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
     room: Room | None = None
     room_joined: Room | None = None
     groups_joined: tuple[str, ...] = ()
@@ -87,13 +84,6 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     # load tests) are counted as present but not sent that chatter.
     wants_presence = False
     fanout: RoomFanout | None = None
-    # Frames from the fan-out waiting behind a write the server made wait (see push_text).
-    push_backlog: deque[str | None] | None = None
-    push_task: asyncio.Task | None = None
-    # True while a pushed frame waits for the client (the server made the write wait).
-    push_waiting = False
-    closing = False
-    closing_task: asyncio.Task | None = None
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
@@ -132,6 +122,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             # and one committed from now on is announced to this socket. Asked
             # after the history is read, so the history holds nothing posted after it.
             await room_get_for_member_async(slug=slug, user=self.user)
+            started = await self.transport_start()
         except Room.DoesNotExist:
             await self.close(code=protocol.CLOSE_NO_SUCH_ROOM)
             return
@@ -143,28 +134,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             logger.exception("Could not open a socket to room %s", slug)
             await self.close(code=protocol.CLOSE_TRY_AGAIN_LATER)
             return
+        if not started:
+            return
         self.room = room
         self.me = {"username": self.user.username, "display_name": self.user.shown_name}
-        if after_error is not None:
-            await self.send_json(after_error)
-        await self.send_json(history)
-        await self.push_backlog_flush()
+        first = [history] if after_error is None else [after_error, history]
+        self.outbound.release(*[await self.encode_json(frame) for frame in first])
         await self.presence_start()
-
-    async def send(
-        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
-    ) -> None:
-        if self.push_waiting and text_data is not None and not close:
-            # A pushed message waits for this client to read: what follows it
-            # (an edit or delete of that message, say) goes after it, in order.
-            self.push_backlog.append(text_data)
-            return
-        # A frame for a socket the server already closed (1012 on a graceful stop)
-        # raises OSError; dropping it lets the queued disconnect() still run.
-        try:
-            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
-        except OSError:
-            logger.info("Dropped a frame for a closed socket")
 
     async def send_json(self, content: Any, close: bool = False) -> None:
         # Channels' send_json calls its parent's send(), past the override above.
@@ -189,12 +165,15 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined += (group,)
         # New messages come through the process's fan-out, not this socket's channel;
-        # they wait in the backlog until the history frame has gone (connect()).
-        self.push_backlog = deque()
+        # they wait in the outbound queue until the history frame has gone (connect()).
+        self.outbound.hold()
         self.fanout = room_fanout()
         await self.fanout.join(room_messages_group_name(room), self)
 
     async def disconnect(self, code: int) -> None:
+        await self.socket_cleanup_once()
+
+    async def socket_cleanup(self) -> None:
         if self.heartbeat is not None:
             self.heartbeat.cancel()
         if self.fanout is not None:
@@ -202,8 +181,6 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 await self.fanout.leave(room_messages_group_name(self.room_joined), self)
             except Exception:  # the layer is down; the rest of the clean-up still runs
                 logger.warning("Could not leave the fan-out of room %s", self.room_joined.slug)
-        if self.push_task is not None:
-            self.push_task.cancel()
         if self.room is not None:
             await self.presence_end()
         for group in self.groups_joined:
@@ -471,63 +448,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     # --- New messages, written by the room fan-out (messaging/fanout.py)
 
     def push_text(self, text: str) -> None:
-        """Write a frame now if the server takes it without waiting, else queue it in order."""
-        if self.push_backlog is not None:
-            if self.push_backlog and self.push_backlog[-1] is None:
-                return  # closing: the page catches up when it reconnects
-            if len(self.push_backlog) >= PUSH_BACKLOG_LIMIT:
-                logger.warning("Closing a socket that stopped reading in room %s", self.room.slug)
-                self.push_backlog.clear()
-                self.push_backlog.append(None)
-            else:
-                self.push_backlog.append(text)
-            return
-        try:
-            waiting = send_text_eagerly(self.base_send, text)
-        except Exception:  # the socket is gone; its disconnect() is on the way
-            logger.debug("Dropped a frame for a closed socket", exc_info=True)
-            return
-        if waiting is not None:
-            self.push_backlog = deque()
-            self.push_waiting = True
-            self.push_task = asyncio.ensure_future(self.push_backlog_send(waiting))
-
-    async def push_backlog_send(self, waiting: tuple[Any, Any]) -> None:
-        try:
-            await send_finish(waiting)
-        except Exception:
-            logger.debug("Dropped a frame for a closed socket", exc_info=True)
-        await self.push_backlog_flush()
-
-    async def push_backlog_flush(self) -> None:
-        """Send what waited in the backlog, in order; then frames go straight out again."""
-        try:
-            while self.push_backlog:
-                text = self.push_backlog.popleft()
-                if text is None:
-                    await self.close(code=protocol.CLOSE_TRY_AGAIN_LATER)
-                    return
-                await self.base_send({"type": "websocket.send", "text": text})
-        except Exception:
-            logger.debug("Dropped frames for a closed socket", exc_info=True)
-        finally:
-            self.push_backlog = None
-            self.push_waiting = False
+        self.outbound.put(text)
 
     def layer_lost_push(self) -> None:
-        self.closing_task = asyncio.ensure_future(self.close(code=protocol.CLOSE_TRY_AGAIN_LATER))
-
-    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
-        """Close once. Several paths may close the same socket (a lost layer tells
-        both the socket and the fan-out; a backlog overflow may meet a removal),
-        and servers refuse a second close."""
-        if self.closing:
-            return
-        self.closing = True
-        try:
-            await super().close(code=code, reason=reason)
-        except (OSError, RuntimeError):
-            logger.debug("The socket was already closed", exc_info=True)
+        self.close_now(protocol.CLOSE_TRY_AGAIN_LATER)
 
     async def message_edited(self, event: dict[str, Any]) -> None:
         await self.send_json(event)

@@ -69,7 +69,9 @@ async def test_the_rate_limit_is_per_room_and_user(tight_limits, open_socket, me
     assert (await theirs.receive_json_from())["type"] == "message.new"
 
 
-async def test_sustained_flooding_closes_the_socket_with_4420(tight_limits, open_socket, member):
+async def test_sustained_flooding_closes_the_socket_with_4420_not_the_socket_cap_4429(
+    tight_limits, open_socket, member
+):
     communicator = await open_socket(member.user)
     await joined(communicator)
     for n in range(3):

@@ -172,9 +172,9 @@ async def test_a_client_that_stops_reading_gets_every_message_late_and_in_order(
 
 
 async def test_a_client_too_far_behind_is_closed_with_4503_to_catch_up(
-    open_socket, member, other_member, monkeypatch
+    open_socket, member, other_member, settings
 ):
-    monkeypatch.setattr(room_consumer, "PUSH_BACKLOG_LIMIT", 3)
+    settings.PARLEY_OUTBOUND_MAX_FRAMES = 3
     sender, reader, slow = await sender_and_slow_reader(open_socket, member, other_member)
 
     await send_while_not_reading(sender, slow, 8)

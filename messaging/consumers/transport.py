@@ -1,0 +1,178 @@
+"""What every Parley socket does between its ASGI server and its page, whatever it carries.
+
+Bounded queues both ways (messaging/outbound.py), one close, a heartbeat that
+notices a connection gone silent, a periodic look at the session, and a
+clean-up that runs exactly once however the socket ends: a disconnect, a
+write the server refused, a crash of a handler or a cancellation by the server.
+"""
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from messaging import protocol
+from messaging.consumers.common import session_expiry
+from messaging.outbound import InboundBuffer, OutboundQueue, daphne_flow_control
+
+logger = logging.getLogger(__name__)
+
+INBOUND_OVERFLOW = {"type": "inbound.overflow"}
+
+
+class SocketTransport:
+    """Mixed into a websocket consumer, before Channels' class."""
+
+    outbound: OutboundQueue
+    inbound: InboundBuffer
+    cleaned_up = False
+    closing = False
+    heard_at = 0.0
+    transport_tasks: tuple[asyncio.Task, ...] = ()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.outbound = OutboundQueue(
+            send,
+            max_frames=settings.PARLEY_OUTBOUND_MAX_FRAMES,
+            max_bytes=settings.PARLEY_OUTBOUND_MAX_BYTES,
+            overflow_code=protocol.CLOSE_TRY_AGAIN_LATER,
+            on_gone=self.socket_gone,
+        )
+        daphne_flow_control(send, self.outbound)
+        self.inbound = InboundBuffer(
+            receive,
+            max_frames=settings.PARLEY_INBOUND_MAX_FRAMES,
+            max_bytes=settings.PARLEY_INBOUND_MAX_BYTES,
+            overflow_event=INBOUND_OVERFLOW,
+            on_frame=self.frame_heard,
+        )
+        self.heard_at = asyncio.get_running_loop().time()
+        try:
+            await super().__call__(scope, self.inbound.get, send)
+        finally:
+            self.inbound.stop()
+            # Also after a crash or a cancellation, which never reach disconnect().
+            await self.socket_cleanup_once()
+
+    # --- Writing
+
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        """Every frame, of every kind, goes through the bounded queue, in order."""
+        if text_data is not None:
+            self.outbound.put(text_data)
+        if close:
+            await self.close()
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close once, after the frames already queued (a ``removed`` frame, say)."""
+        self.close_now(1000 if code is None or code is True else code)
+
+    def close_now(self, code: int) -> None:
+        if not self.closing:
+            self.closing = True
+            self.outbound.close(code)
+
+    def socket_gone(self) -> None:
+        """The server refused a write: the client is gone, whether or not a disconnect follows."""
+        self.transport_tasks += (asyncio.ensure_future(self.socket_cleanup_once()),)
+
+    # --- Reading
+
+    def frame_heard(self, message: dict[str, Any]) -> bool:
+        """Any frame proves the connection alive; a ``pong`` is consumed here."""
+        self.heard_at = asyncio.get_running_loop().time()
+        return protocol.is_pong(message.get("text"))
+
+    async def inbound_overflow(self, event: dict[str, Any]) -> None:
+        logger.warning("Closing a socket that sent frames faster than it was served")
+        await self.close(code=protocol.CLOSE_FLOODING)
+
+    # --- Watching an open socket
+
+    async def transport_start(self) -> bool:
+        """Start the heartbeat and the session watch; False (and closed 4401) without a session.
+
+        The session's expiry is read now, so the socket closes when it ends.
+        """
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        tasks = [asyncio.ensure_future(self.ping_loop())]
+        if session_key:
+            try:
+                expires = await session_expiry(session_key=session_key, user_id=self.user.pk)
+            except Exception:
+                tasks[0].cancel()
+                raise
+            if expires is None:
+                tasks[0].cancel()
+                await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
+                return False
+            tasks.append(asyncio.ensure_future(self.session_watch(session_key, expires)))
+        self.transport_tasks += tuple(tasks)
+        return True
+
+    async def ping_loop(self) -> None:
+        """Ping every interval; close 4408 once a ping met nothing at all for the timeout."""
+        loop = asyncio.get_running_loop()
+        interval = settings.PARLEY_PING_INTERVAL
+        timeout = settings.PARLEY_PING_TIMEOUT
+        next_ping = loop.time() + interval
+        unanswered: float | None = None
+        while True:
+            wake = next_ping if unanswered is None else min(next_ping, unanswered + timeout)
+            await asyncio.sleep(max(0.0, wake - loop.time()))
+            now = loop.time()
+            if unanswered is not None and self.heard_at >= unanswered:
+                unanswered = None
+            if unanswered is not None and now >= unanswered + timeout:
+                logger.info("Closing a socket that answered no ping for %ss", timeout)
+                await self.close(code=protocol.CLOSE_NO_PONG)
+                return
+            if now >= next_ping:
+                self.outbound.put(protocol.PING_TEXT)
+                unanswered = now if unanswered is None else unanswered
+                next_ping = now + interval
+
+    async def session_watch(self, session_key: str, expires: datetime) -> None:
+        """Close 4401 at the session's expiry, or once a periodic look finds it gone."""
+        recheck = settings.PARLEY_SESSION_RECHECK
+        while True:
+            until_expiry = (expires - timezone.now()).total_seconds()
+            await asyncio.sleep(max(0.0, min(recheck, until_expiry)))
+            if timezone.now() >= expires:
+                expires_now = None
+            else:
+                try:
+                    expires_now = await session_expiry(
+                        session_key=session_key, user_id=self.user.pk
+                    )
+                except Exception:  # the database is down: look again next time
+                    logger.warning("Could not re-check the session of a socket", exc_info=True)
+                    continue
+            if expires_now is None:
+                await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
+                return
+            expires = expires_now
+
+    # --- Ending
+
+    async def socket_cleanup_once(self) -> None:
+        if self.cleaned_up:
+            return
+        self.cleaned_up = True
+        self.outbound.cancel()
+        current = asyncio.current_task()
+        for task in self.transport_tasks:
+            if task is not current:
+                task.cancel()
+        try:
+            await self.socket_cleanup()
+        except Exception:
+            logger.exception("The clean-up of a socket failed")
+
+    async def socket_cleanup(self) -> None:
+        """Leave groups, presence and slots; each consumer says what it holds."""

@@ -1,0 +1,321 @@
+"""The frames between one socket and its ASGI server, bounded in both directions.
+
+``OutboundQueue`` holds what the server cannot take yet; ``InboundBuffer``
+holds what the client sent before the consumer could read it. Neither trusts
+the server to push back: uvicorn makes a write wait for a client that stopped
+reading, daphne never does (it buffers in Twisted without limit) and queues
+every received frame for the application without limit. Both classes are
+plain asyncio, so they are tested without Django.
+"""
+
+import asyncio
+import functools
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from messaging.fanout import send_eagerly, send_finish
+
+logger = logging.getLogger(__name__)
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def text_size(text: str) -> int:
+    """Bytes of ``text`` as UTF-8; exact for ASCII without encoding (``isascii`` is O(1))."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+class OutboundQueue:
+    """Frames for one socket, in order; closes it (once) when the client falls too far behind.
+
+    A frame is written at once when the server takes it without waiting, which
+    is nearly always. It waits here, behind the frames before it, while a write
+    is pending (uvicorn) or while the server says its buffer is full (daphne,
+    through ``pause``/``resume``). Past ``max_frames`` or ``max_bytes`` waiting,
+    the waiting frames are dropped and the socket closed with ``overflow_code``:
+    the page catches up by id when it reconnects.
+    """
+
+    def __init__(
+        self,
+        send: Send,
+        *,
+        max_frames: int,
+        max_bytes: int,
+        overflow_code: int,
+        on_gone: Callable[[], None] | None = None,
+    ) -> None:
+        self.send = send
+        self.max_frames = max_frames
+        self.max_bytes = max_bytes
+        self.overflow_code = overflow_code
+        self.on_gone = on_gone
+        self.frames: deque[dict[str, Any]] = deque()
+        self.waiting_bytes = 0
+        self.held = False
+        self.paused = False
+        self.closed = False  # no frame is accepted after a close
+        self.gone = False  # the server refused a write: nothing more is written
+        self.overflowed = False
+        self.writer: asyncio.Task | None = None
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    # --- Flow control from the server (a Twisted push producer under daphne)
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+        self._write_soon()
+
+    def hold(self) -> None:
+        """Queue everything until ``release`` (a page's history goes before the news)."""
+        self.held = True
+
+    def release(self, *first: str) -> None:
+        """Write ``first``, then what queued while held."""
+        self.held = False
+        waited = [message["text"] for message in self.frames]
+        self.frames.clear()
+        self.waiting_bytes = 0
+        for text in (*first, *waited):
+            self.put(text)
+
+    # --- Frames
+
+    def put(self, text: str) -> None:
+        """Write ``text`` now if the server takes it without waiting, else queue it."""
+        if self.closed or self.gone:
+            return
+        if self._can_write_now():
+            self._write_eagerly({"type": "websocket.send", "text": text})
+            return
+        self.frames.append({"type": "websocket.send", "text": text})
+        self.waiting_bytes += text_size(text)
+        self._check_limits()
+        self._write_soon()
+
+    def close(self, code: int) -> None:
+        """Close after the frames already queued; later frames are dropped."""
+        if self.closed or self.gone:
+            return
+        self.closed = True
+        self.held = False  # a socket refused while connecting has no history to wait for
+        message = {"type": "websocket.close", "code": code}
+        if self._can_write_now():
+            self._write_eagerly(message)
+        else:
+            self.frames.append(message)
+            self._write_soon()
+
+    async def drained(self) -> None:
+        """Wait until nothing is queued or being written (for tests and a graceful close)."""
+        while self.writer is not None and not self.writer.done():
+            await asyncio.wait([self.writer])
+
+    def cancel(self) -> None:
+        """The socket ended: drop what waits and stop writing."""
+        self.gone = True
+        self.frames.clear()
+        self.waiting_bytes = 0
+        if self.writer is not None:
+            self.writer.cancel()
+
+    # --- Internals
+
+    def _can_write_now(self) -> bool:
+        return not (self.held or self.paused or self.frames or self._writing())
+
+    def _writing(self) -> bool:
+        return self.writer is not None and not self.writer.done()
+
+    def _check_limits(self) -> None:
+        if self.overflowed or (
+            len(self.frames) <= self.max_frames and self.waiting_bytes <= self.max_bytes
+        ):
+            return
+        logger.warning(
+            "Closing a socket that stopped reading (%d frames, %d bytes waiting)",
+            len(self.frames),
+            self.waiting_bytes,
+        )
+        self.overflowed = self.closed = True
+        self.frames.clear()
+        self.waiting_bytes = 0
+        close = {"type": "websocket.close", "code": self.overflow_code}
+        if self._writing():
+            self.frames.append(close)
+        else:
+            # Written even while the server's buffer is full: daphne then drops the
+            # connection once its closing handshake times out.
+            self._write_eagerly(close)
+
+    def _write_eagerly(self, message: dict[str, Any]) -> None:
+        try:
+            pending = send_eagerly(self.send, message)
+        except Exception:
+            self._gone()
+            return
+        if pending is not None:
+            self.writer = asyncio.ensure_future(self._drain(pending))
+
+    def _write_soon(self) -> None:
+        if self.frames and not (self.held or self.paused or self._writing() or self.gone):
+            self.writer = asyncio.ensure_future(self._drain(None))
+
+    async def _drain(self, pending: tuple[Any, Any] | None) -> None:
+        try:
+            if pending is not None:
+                await send_finish(pending)
+            while self.frames and not (self.paused or self.held):
+                message = self.frames.popleft()
+                if "text" in message:
+                    self.waiting_bytes -= text_size(message["text"])
+                await self.send(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._gone()
+
+    def _gone(self) -> None:
+        logger.debug("Dropped frames for a closed socket", exc_info=True)
+        self.gone = True
+        self.frames.clear()
+        self.waiting_bytes = 0
+        if self.on_gone is not None:
+            self.on_gone()
+
+
+class InboundBuffer:
+    """Reads the server's receive queue as fast as it fills; bounded in frames and bytes.
+
+    The consumer handles frames one at a time, some of them waiting on the
+    database; meanwhile daphne queues everything the client sends. Reading that
+    queue at once into this bounded buffer keeps the server's queue empty.
+    ``on_frame`` sees every frame as it arrives (the heartbeat's "heard from the
+    client"), and may consume it by returning True (a ``pong``). Past the limits
+    the buffered frames are dropped and ``get`` returns ``overflow_event``,
+    once; frames after it are dropped until the disconnect, which always passes.
+    """
+
+    def __init__(
+        self,
+        receive: Receive,
+        *,
+        max_frames: int,
+        max_bytes: int,
+        overflow_event: dict[str, Any],
+        on_frame: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        self.receive = receive
+        self.max_frames = max_frames
+        self.max_bytes = max_bytes
+        self.overflow_event = overflow_event
+        self.on_frame = on_frame
+        self.messages: deque[dict[str, Any]] = deque()
+        self.buffered_bytes = 0
+        self.overflowed = False
+        self.ready = asyncio.Event()
+        self.reader: asyncio.Task | None = None
+
+    async def get(self) -> dict[str, Any]:
+        if self.reader is None:
+            self.reader = asyncio.ensure_future(self._read())
+        while not self.messages:
+            self.ready.clear()
+            if self.reader.done():
+                self.reader.result()  # raise what ended the reader
+                raise ConnectionError("the server's receive ended without a disconnect")
+            waiter = asyncio.ensure_future(self.ready.wait())
+            try:
+                await asyncio.wait([self.reader, waiter], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+        message = self.messages.popleft()
+        self.buffered_bytes -= self._size(message)
+        return message
+
+    def stop(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+
+    @staticmethod
+    def _size(message: dict[str, Any]) -> int:
+        data = message.get("text") or message.get("bytes") or ""
+        return text_size(data) if isinstance(data, str) else len(data)
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.receive()
+            kind = message.get("type")
+            if kind == "websocket.receive":
+                if self.on_frame is not None and self.on_frame(message):
+                    continue
+                if self.overflowed:
+                    continue
+                self.messages.append(message)
+                self.buffered_bytes += self._size(message)
+                if len(self.messages) > self.max_frames or self.buffered_bytes > self.max_bytes:
+                    self.overflowed = True
+                    self.messages = deque(m for m in self.messages if m["type"] != kind)
+                    self.buffered_bytes = 0
+                    self.messages.append(self.overflow_event)
+            else:
+                self.messages.append(message)
+            self.ready.set()
+            if kind == "websocket.disconnect":
+                return
+
+
+class _DaphneProducer:
+    """A Twisted push producer that tells an ``OutboundQueue`` when the socket's buffer is full.
+
+    Twisted asks the transport's producer to pause once more than its buffer
+    size (64 KiB) waits to be written, and to resume when the buffer empties;
+    that is the only sign inside daphne that a client stopped reading. The
+    transport already has a producer (the HTTP channel that did the upgrade,
+    which pauses reading from the client): it is still told everything.
+    """
+
+    def __init__(self, queue: OutboundQueue, previous: Any) -> None:
+        self.queue = queue
+        self.previous = previous
+
+    def pauseProducing(self) -> None:
+        self.queue.pause()
+        if self.previous is not None:
+            self.previous.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        self.queue.resume()
+        if self.previous is not None:
+            self.previous.resumeProducing()
+
+    def stopProducing(self) -> None:
+        self.queue.cancel()
+        if self.previous is not None:
+            self.previous.stopProducing()
+
+
+def daphne_flow_control(send: Send, queue: OutboundQueue) -> bool:
+    """Under daphne, let ``queue`` know when the client stops reading. False elsewhere.
+
+    daphne hands the application ``partial(server.handle_reply, protocol)`` as
+    ``send``; the protocol's transport is where Twisted buffers. Other servers
+    make a write wait instead, which ``OutboundQueue`` sees by itself.
+    """
+    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
+    transport = getattr(protocol, "transport", None)
+    if transport is None or not hasattr(transport, "registerProducer"):
+        return False
+    previous = getattr(transport, "producer", None)
+    if previous is not None:
+        transport.unregisterProducer()
+    transport.registerProducer(_DaphneProducer(queue, previous), True)
+    return True

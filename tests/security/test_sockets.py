@@ -1,0 +1,191 @@
+"""Attacks on the socket transport, performed against a real daphne process.
+
+Each test is the attack itself: if a regression lets it succeed again, the test fails.
+"""
+
+import asyncio
+import contextlib
+import json
+import re
+import socket
+import struct
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from tests.live_server import PASSWORD, LiveServer, RoomOfTwo, cookie_header, room_with_two_members
+
+pytestmark = pytest.mark.live
+
+SETTLE = 15.0
+FAST_SENDING = {"PARLEY_MESSAGE_BURST": "100000", "PARLEY_MESSAGE_RATE": "100000"}
+SOCKET_CAP = 4
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[LiveServer]:
+    """Daphne with a small socket cap and a fast presence heartbeat (ghosts would stay)."""
+    server = LiveServer(
+        tmp_path_factory.mktemp("attacks"),
+        extra_env={
+            **FAST_SENDING,
+            "PARLEY_MAX_SOCKETS_PER_USER": str(SOCKET_CAP),
+            "PARLEY_PRESENCE_HEARTBEAT": "1",
+        },
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def room(server) -> Iterator[RoomOfTwo]:
+    """A room on the server: its owner and one other member (the attacker), logged in."""
+    room = room_with_two_members(server)
+    yield room
+    room.close()
+
+
+async def connect(
+    server: LiveServer, client, path: str, *, port: int | None = None, **options
+) -> ClientConnection:
+    url = f"ws://127.0.0.1:{port or server.port}{path}"
+    headers = {"Origin": server.base_url, "Cookie": cookie_header(client)}
+    return await websockets.connect(
+        url, additional_headers=headers, proxy=None, open_timeout=5, max_size=2**24, **options
+    )
+
+
+async def room_socket(server: LiveServer, client, slug: str, **options) -> ClientConnection:
+    return await connect(server, client, f"/ws/rooms/{slug}/?presence=1", **options)
+
+
+async def frame_of_type(ws: ClientConnection, kind: str, within: float = SETTLE) -> dict:
+    async with asyncio.timeout(within):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == kind:
+                return frame
+
+
+async def close_code(ws: ClientConnection, within: float = SETTLE) -> int | None:
+    """Read (and drop) frames until the server closes; its close code, None without one."""
+    async with asyncio.timeout(within):
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await ws.recv()
+    return ws.protocol.close_rcvd.code if ws.protocol.close_rcvd is not None else None
+
+
+async def small_buffer_socket(server: LiveServer) -> socket.socket:
+    """A TCP connection whose receive buffer fills quickly once its reader stops."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
+    return sock
+
+
+def reset(ws: ClientConnection) -> None:
+    """Drop the TCP connection with a RST, as a crashed or vanished client does."""
+    if ws.transport.is_closing():
+        return
+    sock = ws.transport.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    ws.transport.abort()
+
+
+async def online_names(server: LiveServer, room: RoomOfTwo) -> list[str]:
+    """Who a page opening the room now is told is online (the owner's own page included)."""
+    ws = await room_socket(server, room.owner, room.slug)
+    try:
+        frame = await frame_of_type(ws, "presence")
+    finally:
+        await ws.close()
+    return [user["username"] for user in frame["online"]]
+
+
+@contextlib.asynccontextmanager
+async def editing(server: LiveServer, room: RoomOfTwo) -> AsyncIterator[None]:
+    """The owner edits one message as fast as the server answers: a frame to every socket."""
+    ws = await room_socket(server, room.owner, room.slug)
+    await frame_of_type(ws, "history")
+    await ws.send(json.dumps({"type": "message.send", "body": "edit me", "client_id": "e"}))
+    message_id = (await frame_of_type(ws, "message.new"))["message"]["id"]
+
+    async def edit_forever() -> None:
+        n = 0
+        while True:
+            n += 1
+            edit = {"type": "message.edit", "id": message_id, "body": f"edit {n} " + "x" * 500}
+            await ws.send(json.dumps(edit))
+            await frame_of_type(ws, "message.edited")
+
+    task = asyncio.create_task(edit_forever())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+            await task
+        await ws.close()
+
+
+# ---------------------------------------------------------------------------
+# B7: clients that vanish while the server writes to them
+# ---------------------------------------------------------------------------
+
+
+def log_in(server: LiveServer, username: str) -> httpx.Client:
+    """A new session for ``username`` through allauth's log-in form."""
+    client = httpx.Client(base_url=server.base_url, timeout=10, trust_env=False)
+    form = client.get("/accounts/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    response = client.post(
+        "/accounts/login/",
+        data={"login": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302, response.text[:500]
+    return client
+
+
+def log_out(client: httpx.Client) -> None:
+    response = client.post(
+        "/accounts/logout/", data={"csrfmiddlewaretoken": client.cookies["csrftoken"]}
+    )
+    assert response.status_code == 302
+
+
+async def test_clients_vanishing_mid_write_leak_no_socket_slot_and_no_ghost_presence(server, room):
+    """Sockets the server closes (a log-out) or the client resets while edits stream to them:
+    afterwards the user is offline and may open as many sockets as ever."""
+    async with editing(server, room):
+        for round_ in range(3):
+            session = await asyncio.to_thread(log_in, server, room.member_name)
+            attackers = [
+                await room_socket(server, session, room.slug) for _ in range(SOCKET_CAP - 1)
+            ]
+            for ws in attackers:
+                await frame_of_type(ws, "history")
+            reset(attackers[round_ % len(attackers)])
+            # The server closes the others with 4401 and, until they answer (they never
+            # read again), keeps writing the edits to protocols that are closing.
+            await asyncio.to_thread(log_out, session)
+            await asyncio.sleep(0.5)
+            for ws in attackers:
+                reset(ws)
+            session.close()
+
+    deadline = time.monotonic() + SETTLE
+    while room.member_name in (names := await online_names(server, room)):
+        assert time.monotonic() < deadline, f"still shown online: {names}"
+        await asyncio.sleep(0.2)
+    sockets = [await room_socket(server, room.member, room.slug) for _ in range(SOCKET_CAP)]
+    for ws in sockets:
+        assert (await frame_of_type(ws, "history"))["type"] == "history"
+        await ws.close()
+    assert "Exception inside application" not in server.log_tail(10_000)
