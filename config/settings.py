@@ -242,6 +242,9 @@ PARLEY_MAX_SOCKETS_PER_USER = int(os.environ.get("PARLEY_MAX_SOCKETS_PER_USER", 
 PARLEY_MAX_FRAME_BYTES = 64 * 1024
 # Seconds between presence heartbeats of an open socket (entries live three beats).
 PARLEY_PRESENCE_HEARTBEAT = float(os.environ.get("PARLEY_PRESENCE_HEARTBEAT", "20"))
+# Seconds between the server's pings on every socket; pages treat 2 * this + 5 s of
+# silence as a dead connection.
+PARLEY_PING_INTERVAL = float(os.environ.get("PARLEY_PING_INTERVAL", "20"))
 
 # ---------------------------------------------------------------------------
 # Authentication (django-allauth)
