@@ -568,9 +568,11 @@ function roomGone(text) {
   clearTimeout(silenceTimer);
   setState("offline", "Disconnected");
   showNotice(text, "final");
-  for (const element of [composer, composerHint, typingLine, roomState, leaveForm]) {
+  for (const element of [composer, composerHint, typingLine, roomState, leaveForm, emptyNote]) {
     if (element) element.hidden = true;
   }
+  online.clear(); // nobody here is shown to me any more, me included
+  renderOnline();
   for (const link of document.querySelectorAll(`#sidebar [data-slug="${CSS.escape(slug)}"]`)) {
     link.closest("li").remove();
   }
