@@ -710,7 +710,9 @@ function renderOnline() {
       .map((user) => {
         const item = el("li", "online-user");
         // A long name ends in an ellipsis; the whole of it is in the title.
-        item.append(el("span", "online-name", user.display_name));
+        const dot = el("span", "presence-dot");
+        dot.setAttribute("aria-hidden", "true");
+        item.append(dot, el("span", "online-name", user.display_name));
         item.dataset.username = user.username;
         item.title = `${user.display_name} (@${user.username})`;
         return item;
