@@ -6,6 +6,8 @@ The server pings every second here, so the page gives up on a silent connection 
 """
 
 import contextlib
+import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -75,3 +77,74 @@ def test_too_many_open_sockets_is_explained_as_too_many_tabs(
             expect(grace.notice).to_contain_text("Too many Parley tabs or windows are open")
             expect(grace.page.locator("#connection-state")).to_have_text("Paused…")
             grace.shoot(screenshots_dir, "too-many-tabs")
+
+
+# --- The page's side of the heartbeat and close-code contract, against a scripted socket ---
+
+
+class ScriptedRoomSocket:
+    """Stands in for the server's room socket: greets with an empty history, then does
+    what the test says; it records what the page sends and how often it connects."""
+
+    def __init__(self, page, *, then) -> None:
+        self.connections = 0
+        self.received: list[dict] = []
+        self.then = then
+        page.route_web_socket(re.compile(r"/ws/rooms/"), self.accept)
+
+    def accept(self, socket) -> None:
+        self.connections += 1
+        socket.on_message(lambda text: self.received.append(json.loads(text)))
+        socket.send(json.dumps({"type": "history", "messages": [], "has_more": False}))
+        self.then(self, socket)
+
+
+def test_the_page_answers_a_ping_with_a_pong(browser: Browser, daphne_server, room: RoomOfTwo):
+    for open_person in people_opener(browser, daphne_server):
+        grace = open_person(room.member)
+        script = ScriptedRoomSocket(
+            grace.page, then=lambda _script, socket: socket.send(json.dumps({"type": "ping"}))
+        )
+        grace.open_room(room.slug)
+        expect(grace.page.locator("#connection-state")).to_have_text("Connected")
+        for _ in range(50):  # bounded: five seconds at most
+            if {"type": "pong"} in script.received:
+                break
+            grace.page.wait_for_timeout(100)
+        assert {"type": "pong"} in script.received, script.received
+
+
+def test_flooding_is_explained_as_sending_too_fast_and_waits_before_reconnecting(
+    browser: Browser, daphne_server, room: RoomOfTwo, screenshots_dir
+):
+    for open_person in people_opener(browser, daphne_server):
+        grace = open_person(room.member)
+        script = ScriptedRoomSocket(
+            grace.page, then=lambda _script, socket: socket.close(code=4420, reason="flooding")
+        )
+        grace.page.goto(f"{daphne_server.base_url}/rooms/{room.slug}/")
+        expect(grace.notice).to_have_text(
+            "You were sending too fast, so the connection was closed. Retrying in 30 s."
+        )
+        expect(grace.page.locator("#connection-state")).to_have_text("Paused…")
+        grace.page.wait_for_timeout(2000)
+        assert script.connections == 1  # no hammering while paused
+        grace.shoot(screenshots_dir, "flooding")
+
+
+def test_no_answer_to_ping_just_reconnects(browser: Browser, daphne_server, room: RoomOfTwo):
+    def close_the_first(script: ScriptedRoomSocket, socket) -> None:
+        if script.connections == 1:
+            socket.close(code=4408, reason="no answer to ping")
+
+    for open_person in people_opener(browser, daphne_server):
+        grace = open_person(room.member)
+        script = ScriptedRoomSocket(grace.page, then=close_the_first)
+        grace.page.goto(f"{daphne_server.base_url}/rooms/{room.slug}/")
+        for _ in range(50):  # bounded: the first backoff is well under a second
+            if script.connections == 2:
+                break
+            grace.page.wait_for_timeout(100)
+        assert script.connections == 2
+        expect(grace.page.locator("#connection-state")).to_have_text("Connected")
+        expect(grace.notice).to_be_hidden()
