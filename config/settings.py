@@ -269,7 +269,8 @@ PARLEY_OUTBOUND_MAX_BYTES = int(os.environ.get("PARLEY_OUTBOUND_MAX_BYTES", str(
 PARLEY_INBOUND_MAX_FRAMES = int(os.environ.get("PARLEY_INBOUND_MAX_FRAMES", "100"))
 PARLEY_INBOUND_MAX_BYTES = int(os.environ.get("PARLEY_INBOUND_MAX_BYTES", str(1024 * 1024)))
 # The server pings every socket this often and closes it (4408) when nothing at all
-# came back for PARLEY_PING_TIMEOUT seconds after a ping.
+# came back for PARLEY_PING_TIMEOUT seconds after a ping; pages treat 2 * the
+# interval + 5 s of silence as a dead connection.
 PARLEY_PING_INTERVAL = float(os.environ.get("PARLEY_PING_INTERVAL", "20"))
 PARLEY_PING_TIMEOUT = float(os.environ.get("PARLEY_PING_TIMEOUT", "20"))
 # How often an open socket checks that its session still signs its user in (else 4401).

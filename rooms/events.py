@@ -46,6 +46,7 @@ def room_payload(room: Room) -> dict[str, Any]:
         "is_locked": room.is_locked,
         "slow_mode_seconds": room.slow_mode_seconds,
         "archived": room.is_archived,
+        "is_archived": room.is_archived,
     }
 
 

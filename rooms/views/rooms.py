@@ -1,5 +1,6 @@
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
@@ -99,6 +100,8 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     }
     context["post_refusal"] = denial(actor, Action.POST)
     context["title"] = room_title(room=room, user=request.user)
+    # The page counts silence against the server's ping interval (static/js/room.js).
+    context["ping_interval"] = settings.PARLEY_PING_INTERVAL
     mine = unread_counts(user=request.user)
     context["sidebar"] = {
         "rooms": [item for item in mine if item["kind"] == Room.Kind.ROOM],

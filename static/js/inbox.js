@@ -3,6 +3,10 @@
 
 const current = document.getElementById("chat")?.dataset.roomSlug || null;
 const counts = new Map(); // slug -> {unread, mentions}
+// The server pings every interval (the room page says how often; 20 s elsewhere):
+// this much silence means a dead connection (the same rule as room.js).
+const pingInterval = Number(document.getElementById("chat")?.dataset.pingInterval) || 20;
+const SILENCE_LIMIT_MS = (2 * pingInterval + 5) * 1000;
 let attempts = 0;
 
 function badges(slug) {
@@ -71,11 +75,24 @@ function ensureListed(room) {
   list.append(item);
 }
 
-function handle(frame) {
-  if (frame.type === "unread.snapshot") {
+// A room I no longer belong to (left, kicked, banned) leaves the sidebar.
+function dropUnlisted(slugs) {
+  for (const link of document.querySelectorAll("#sidebar .sidebar-list a[data-slug]")) {
+    if (!slugs.has(link.dataset.slug)) link.closest("li").remove();
+  }
+}
+
+function handle(frame, socket) {
+  if (frame.type === "ping") {
+    socket.send(JSON.stringify({ type: "pong" }));
+  } else if (frame.type === "unread.snapshot") {
     counts.clear();
+    dropUnlisted(new Set(frame.rooms.map((room) => room.slug)));
     for (const room of frame.rooms) {
       ensureListed(room);
+      for (const name of document.querySelectorAll(`#sidebar [data-slug="${CSS.escape(room.slug)}"] .sidebar-name`)) {
+        name.textContent = room.name;
+      }
       counts.set(room.slug, { unread: room.unread, mentions: room.mentions });
       render(room.slug);
     }
@@ -98,21 +115,44 @@ function handle(frame) {
 function connect() {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   const socket = new WebSocket(`${scheme}//${window.location.host}/ws/inbox/`);
+  let silenceTimer = null;
+  let done = false;
+  const reconnect = () => {
+    if (done) return; // once per socket: a close after the watchdog gave up changes nothing
+    done = true;
+    clearTimeout(silenceTimer);
+    attempts += 1;
+    const ceiling = Math.min(30000, 1000 * 2 ** attempts);
+    setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
+  };
+  // Silence past the limit: a dead connection nobody closed. Let go of it now.
+  const expectServer = () => {
+    clearTimeout(silenceTimer);
+    silenceTimer = setTimeout(() => {
+      socket.close();
+      reconnect();
+    }, SILENCE_LIMIT_MS);
+  };
   socket.addEventListener("open", () => {
     attempts = 0;
+    expectServer();
   });
   socket.addEventListener("message", (event) => {
+    if (done) return;
+    expectServer();
     try {
-      handle(JSON.parse(event.data));
+      handle(JSON.parse(event.data), socket);
     } catch {
       // A frame this page does not understand changes nothing.
     }
   });
   socket.addEventListener("close", (event) => {
-    if (event.code === 4401) return;
-    attempts += 1;
-    const ceiling = Math.min(30000, 1000 * 2 ** attempts);
-    setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
+    clearTimeout(silenceTimer);
+    if (event.code === 4401) {
+      done = true;
+      return;
+    }
+    reconnect();
   });
 }
 

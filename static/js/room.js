@@ -5,17 +5,30 @@
 const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_NOT_A_MEMBER = 4403;
 const CLOSE_NO_SUCH_ROOM = 4404;
-const CLOSE_TOO_MANY = 4429;
+const CLOSE_NO_ANSWER_TO_PING = 4408; // reconnects like any dropped connection
+const CLOSE_FLOODING = 4420;
+const CLOSE_TOO_MANY_SOCKETS = 4429;
 const FINAL_CLOSES = {
   [CLOSE_UNAUTHENTICATED]: "You are signed out. Log in again to keep chatting.",
   [CLOSE_NOT_A_MEMBER]: "You are no longer a member of this room.",
   [CLOSE_NO_SUCH_ROOM]: "This room no longer exists.",
 };
-// Errors after which the same message may go through later: it stays in the outbox.
-const RETRYABLE_ERRORS = new Set(["unavailable", "rate_limited"]);
+// Closes after which reconnecting at once would only be refused again.
+const PAUSED_CLOSES = {
+  [CLOSE_TOO_MANY_SOCKETS]: "Too many Parley tabs or windows are open: close some of them. Retrying in 30 s.",
+  [CLOSE_FLOODING]: "You were sending too fast, so the connection was closed. Retrying in 30 s.",
+};
+// Refusals that pass by themselves: the message stays in the outbox and is sent
+// again once the server says it may (retry_after), or after a short wait.
+const WAIT_ERRORS = new Set(["slow_mode", "rate_limited"]);
+const RETRYABLE_ERRORS = new Set(["unavailable", ...WAIT_ERRORS]);
+// Refusals that say what I may do here: the page learns the room's or my state from them.
+const POSTING_ERRORS = new Set(["muted", "locked", "archived"]);
+const RETRY_MARGIN_MS = 150; // past retry_after, so the server's clock has surely moved on
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
-const TOO_MANY_DELAY_MS = 30000;
+const PAUSED_DELAY_MS = 30000;
+const MODERATING_ROLES = new Set(["owner", "moderator", "staff"]);
 const NEAR_BOTTOM_PX = 80;
 
 const root = document.getElementById("chat");
@@ -23,6 +36,11 @@ const slug = root.dataset.roomSlug;
 const me = root.dataset.username;
 const historyUrl = root.dataset.historyUrl;
 const canModerate = root.dataset.canModerate === "true";
+const isDirect = root.dataset.direct === "true";
+// The server pings every interval; two missed pings and a margin mean the
+// connection is dead even if the network never said so.
+const pingInterval = Number(root.dataset.pingInterval) || 20;
+const SILENCE_LIMIT_MS = (2 * pingInterval + 5) * 1000;
 const members = JSON.parse(root.dataset.members || "[]");
 const focusId = Number(new URLSearchParams(window.location.search).get("at")) || null;
 let lastReadId = Number(root.dataset.lastReadId) || 0;
@@ -41,8 +59,9 @@ const onlineList = document.getElementById("online");
 const typingLine = document.getElementById("typing");
 const announcer = document.getElementById("announcer");
 const suggestions = document.getElementById("mention-suggestions");
-// A refusal the server rendered with the page (muted, for instance) outlives reconnects.
-const standingNotice = notice.hidden ? "" : notice.textContent;
+const sendButton = composer.querySelector("button[type=submit]");
+const leaveForm = document.getElementById("leave-room");
+const composerHint = document.getElementById("composer-hint");
 
 const shown = new Map(); // message id -> <li>
 // Messages not yet acknowledged (stored) by the server: client_id -> {body, element}.
@@ -65,6 +84,10 @@ let reconnectTimer = null;
 let stopped = false;
 let signedOutOnce = false; // a 4401 is final only if a fresh handshake gets it again
 let retryTimer = null;
+let silenceTimer = null;
+// What the notice says: "wait" (slow mode, rate limits) goes with the next acknowledged
+// message, "refusal" with a change of the state that caused it, "final" never.
+let noticeKind = null;
 
 // ---------------------------------------------------------------------------
 // Rendering
@@ -139,7 +162,7 @@ function addActions(item, message) {
 
 function sendAction(frame) {
   if (!socket || socket.readyState !== WebSocket.OPEN) {
-    showNotice("Not connected: try again in a moment.");
+    showNotice("Not connected: try again in a moment.", "error");
     return false;
   }
   socket.send(JSON.stringify(frame));
@@ -163,8 +186,10 @@ function startEdit(item) {
   body.after(form);
   area.focus();
   const close = () => {
+    const hadFocus = form.contains(document.activeElement);
     form.remove();
     body.hidden = false;
+    if (hadFocus && !input.disabled) input.focus();
   };
   cancel.addEventListener("click", close);
   area.addEventListener("keydown", (event) => {
@@ -280,9 +305,14 @@ function setState(state, label) {
   stateBadge.textContent = label;
 }
 
-function showNotice(text) {
+function showNotice(text, kind) {
   notice.textContent = text;
   notice.hidden = !text;
+  noticeKind = text ? kind : null;
+}
+
+function clearNotice() {
+  showNotice("", null);
 }
 
 // ---------------------------------------------------------------------------
@@ -323,6 +353,71 @@ function outboxRestore() {
       outboxAdd(entry.client_id, entry.body);
     }
   }
+}
+
+function setStatus(entry, text) {
+  entry.element.querySelector(".message-status").textContent = text;
+}
+
+// A message the server refused or holds back keeps its text on the page, with a way
+// to send it again, to take it back into the composer, or to copy it.
+function unsentActions(clientId, entry) {
+  if (entry.element.querySelector(".unsent-actions")) return;
+  const actions = el("span", "message-actions unsent-actions");
+  const action = (label, onClick) => {
+    const button = el("button", `unsent-${label.toLowerCase()}`, label);
+    button.type = "button";
+    button.addEventListener("click", () => onClick(button));
+    actions.append(button);
+  };
+  action("Retry", () => unsentRetry(clientId, entry));
+  action("Edit", () => unsentEdit(clientId, entry));
+  action("Copy", (button) => unsentCopy(entry, button));
+  entry.element.querySelector(".message-meta").append(actions);
+}
+
+function unsentRetry(clientId, entry) {
+  if (!outbox.has(clientId)) {
+    // Refused for good last time: it goes back into the outbox, under the same id
+    // (the server stored nothing under it).
+    outbox.set(clientId, entry);
+    outboxSave();
+    entry.element.classList.replace("is-failed", "is-pending");
+  }
+  setStatus(entry, "sending…");
+  flushOutbox();
+}
+
+function unsentEdit(clientId, entry) {
+  outbox.delete(clientId);
+  outboxSave();
+  entry.element.remove();
+  input.value = input.value.trim() ? `${input.value}\n${entry.body}` : entry.body;
+  autosize();
+  emptyNote.hidden = shown.size > 0 || outbox.size > 0;
+  if (!input.disabled) input.focus();
+}
+
+async function unsentCopy(entry, button) {
+  try {
+    await navigator.clipboard.writeText(entry.body);
+    button.textContent = "Copied";
+  } catch {
+    // No clipboard here (permission, plain http): select the text for Ctrl+C instead.
+    const range = document.createRange();
+    range.selectNodeContents(entry.element.querySelector(".message-body"));
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+    button.textContent = "Selected";
+  }
+}
+
+function unsentFailed(clientId, entry) {
+  outbox.delete(clientId);
+  outboxSave();
+  entry.element.classList.replace("is-pending", "is-failed");
+  setStatus(entry, "not sent");
+  unsentActions(clientId, entry);
 }
 
 function sendFrame(clientId, body) {
@@ -404,9 +499,12 @@ function connect() {
   ws.addEventListener("open", () => {
     attempts = 0;
     setState("online", "Connected");
+    expectServer(ws);
   });
 
   ws.addEventListener("message", (event) => {
+    if (socket !== ws) return; // a connection this page already gave up on
+    expectServer(ws);
     let frame;
     try {
       frame = JSON.parse(event.data);
@@ -419,6 +517,7 @@ function connect() {
   ws.addEventListener("close", (event) => {
     if (socket !== ws) return;
     socket = null;
+    clearTimeout(silenceTimer);
     if (event.code === CLOSE_UNAUTHENTICATED && !signedOutOnce) {
       // A password change closes every socket of the user, but this tab's
       // session may still be valid: try once more before giving up.
@@ -426,23 +525,57 @@ function connect() {
       scheduleReconnect();
       return;
     }
-    if (event.code === CLOSE_TOO_MANY) {
-      showNotice("Too many open connections or messages. Close some tabs; retrying in 30 s.");
+    if (event.code in PAUSED_CLOSES) {
+      showNotice(PAUSED_CLOSES[event.code], "paused");
       setState("reconnecting", "Paused…");
-      reconnectTimer = setTimeout(connect, TOO_MANY_DELAY_MS);
+      reconnectTimer = setTimeout(connect, PAUSED_DELAY_MS);
+      return;
+    }
+    if (event.code === CLOSE_UNAUTHENTICATED) {
+      stopped = true;
+      setState("offline", "Disconnected");
+      showNotice(FINAL_CLOSES[event.code], "final");
+      renderPosting();
       return;
     }
     if (event.code in FINAL_CLOSES) {
-      const explained = stopped; // a "removed" frame already said why
-      stopped = true;
-      setState("offline", "Disconnected");
-      if (!explained) showNotice(FINAL_CLOSES[event.code]);
-      composer.querySelector("button").disabled = true;
-      input.disabled = true;
+      // A "removed" frame may already have said why, in its own words.
+      if (!stopped) roomGone(FINAL_CLOSES[event.code]);
       return;
     }
+    // Anything else (4408 no answer to ping, 4503, a network drop): back soon.
     scheduleReconnect();
   });
+}
+
+// Silence past the limit means the connection is dead though nobody closed it (a
+// stalled proxy, a laptop waking up): let go of it now, its close may never come.
+function expectServer(ws) {
+  clearTimeout(silenceTimer);
+  silenceTimer = setTimeout(() => {
+    if (socket !== ws) return;
+    socket = null;
+    ws.close();
+    scheduleReconnect();
+  }, SILENCE_LIMIT_MS);
+}
+
+// Removed from the room (or the room is gone): nothing here is mine to use any more.
+function roomGone(text) {
+  stopped = true;
+  clearTimeout(reconnectTimer);
+  clearTimeout(retryTimer);
+  clearTimeout(silenceTimer);
+  setState("offline", "Disconnected");
+  showNotice(text, "final");
+  for (const element of [composer, composerHint, typingLine, roomState, leaveForm, emptyNote]) {
+    if (element) element.hidden = true;
+  }
+  online.clear(); // nobody here is shown to me any more, me included
+  renderOnline();
+  for (const link of document.querySelectorAll(`#sidebar [data-slug="${CSS.escape(slug)}"]`)) {
+    link.closest("li").remove();
+  }
 }
 
 function scheduleReconnect() {
@@ -462,9 +595,12 @@ function advanceSync(messages) {
 
 function handleFrame(frame) {
   switch (frame.type) {
+    case "ping":
+      socket.send(JSON.stringify({ type: "pong" }));
+      break;
     case "history": {
       signedOutOnce = false;
-      showNotice(standingNotice);
+      if (noticeKind !== "final") clearNotice();
       const catchingUp = lastId !== null;
       advanceSync(frame.messages);
       for (const id of frame.deleted || []) applyDelete(id);
@@ -482,6 +618,8 @@ function handleFrame(frame) {
     case "message.new":
       if (!(frame.message.author.username === me && outbox.has(frame.message.client_id))) {
         advanceSync([frame.message]);
+      } else if (noticeKind === "wait") {
+        clearNotice(); // the wait that slow mode or the rate limit asked for is over
       }
       showMessages([frame.message], { follow: frame.message.author.username === me });
       typingStopped(frame.message.author.username);
@@ -516,28 +654,36 @@ function handleFrame(frame) {
       break;
     case "member.updated":
       if (frame.is_me) {
-        // What I may do here changed (role, mute): the page redraws its controls.
-        window.location.reload();
+        if (frame.member.role !== posting.role && posting.role !== "staff") {
+          // A new role brings other controls (settings, moderation): the page redraws them.
+          window.location.reload();
+          break;
+        }
+        posting.mutedUntil = parseTime(frame.member.muted_until);
+        renderPosting();
       }
       break;
     case "removed":
-      stopped = true;
-      showNotice(frame.detail || "You are no longer a member of this room.");
+      roomGone(frame.detail || FINAL_CLOSES[CLOSE_NOT_A_MEMBER]);
       break;
     case "error": {
-      showNotice(frame.detail);
+      if (POSTING_ERRORS.has(frame.code)) {
+        postingLearn(frame);
+        // The sentence beside the composer says it; only a state this page cannot
+        // tell from the refusal gets a notice.
+        if (!postingRefusal()) showNotice(frame.detail, "refusal");
+      } else {
+        showNotice(frame.detail, WAIT_ERRORS.has(frame.code) ? "wait" : "error");
+      }
       const entry = frame.client_id ? outbox.get(frame.client_id) : null;
       if (!entry) break;
       if (RETRYABLE_ERRORS.has(frame.code)) {
-        const seconds = frame.code === "rate_limited" ? Number(frame.retry_after) || 1 : 3;
-        entry.element.querySelector(".message-status").textContent = "retrying…";
-        retryOutboxIn(seconds * 1000);
+        const seconds = WAIT_ERRORS.has(frame.code) ? Number(frame.retry_after) || 1 : 3;
+        setStatus(entry, `sending again in ${Math.ceil(seconds)} s…`);
+        unsentActions(frame.client_id, entry);
+        retryOutboxIn(seconds * 1000 + RETRY_MARGIN_MS);
       } else {
-        // Refused for good: take it out of the outbox and say so beside it.
-        outbox.delete(frame.client_id);
-        outboxSave();
-        entry.element.classList.replace("is-pending", "is-failed");
-        entry.element.querySelector(".message-status").textContent = "not sent";
+        unsentFailed(frame.client_id, entry);
       }
       break;
     }
@@ -562,9 +708,13 @@ function renderOnline() {
     ...[...online.values()]
       .sort((a, b) => a.display_name.localeCompare(b.display_name))
       .map((user) => {
-        const item = el("li", "online-user", user.display_name);
+        const item = el("li", "online-user");
+        // A long name ends in an ellipsis; the whole of it is in the title.
+        const dot = el("span", "presence-dot");
+        dot.setAttribute("aria-hidden", "true");
+        item.append(dot, el("span", "online-name", user.display_name));
         item.dataset.username = user.username;
-        item.title = "@" + user.username;
+        item.title = `${user.display_name} (@${user.username})`;
         return item;
       }),
   );
@@ -724,14 +874,94 @@ async function loadAround(id) {
   }
 }
 
-function applyRoomState(room) {
-  document.querySelector(".chat-title").textContent = room.name;
-  let text = "";
-  if (room.archived) text = "This room is archived: it is read-only.";
-  else if (room.is_locked) text = "This room is locked: only moderators can post.";
-  else if (room.slow_mode_seconds) text = `Slow mode: one message every ${room.slow_mode_seconds} seconds.`;
+// ---------------------------------------------------------------------------
+// May I post here? Kept live from room.updated, member.updated and refusals
+// ---------------------------------------------------------------------------
+
+function parseTime(value) {
+  const time = value ? Date.parse(value) : NaN;
+  return Number.isNaN(time) ? null : time;
+}
+
+const posting = {
+  archived: root.dataset.archived === "true",
+  locked: root.dataset.locked === "true",
+  slowMode: Number(root.dataset.slowMode) || 0,
+  role: root.dataset.role,
+  mutedUntil: parseTime(root.dataset.mutedUntil),
+  // A refusal no event lifts (staff reading a room they have not joined).
+  fixed: root.dataset.refusal || "",
+};
+let muteTimer = null;
+
+// The minute a mute ends, worded as the server words it (rooms/permissions.py).
+function utcMinute(time) {
+  return `${new Date(time).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+// The same rules, in the same order, as rooms/permissions.py denial() for posting.
+function postingRefusal() {
+  if (posting.fixed) return posting.fixed;
+  if (posting.archived) return root.dataset.textArchived;
+  if (posting.locked && !MODERATING_ROLES.has(posting.role)) return root.dataset.textLocked;
+  if (posting.mutedUntil !== null && posting.mutedUntil > Date.now()) {
+    return root.dataset.textMuted.replace("{until}", utcMinute(posting.mutedUntil));
+  }
+  return "";
+}
+
+function postingLearn(frame) {
+  if (frame.code === "archived") posting.archived = true;
+  else if (frame.code === "locked") posting.locked = true;
+  else if (frame.code === "muted") posting.mutedUntil = parseTime(frame.until) ?? posting.mutedUntil;
+  renderPosting();
+}
+
+// One sentence beside the composer: why I cannot post, or else the room's posting rules.
+function renderPosting() {
+  clearTimeout(muteTimer);
+  const refusal = postingRefusal();
+  let text = refusal;
+  if (!text && posting.locked) text = root.dataset.textLocked;
+  else if (!text && posting.slowMode) {
+    text = root.dataset.textSlowMode.replace("{seconds}", String(posting.slowMode));
+  }
   roomState.textContent = text;
   roomState.hidden = !text;
+  roomState.classList.toggle("is-refusal", Boolean(refusal));
+  const wasDisabled = input.disabled;
+  input.disabled = Boolean(refusal) || stopped;
+  sendButton.disabled = input.disabled;
+  if (wasDisabled && !input.disabled && document.activeElement === document.body) input.focus();
+  if (!refusal && noticeKind === "refusal") clearNotice();
+  if (posting.mutedUntil !== null && posting.mutedUntil > Date.now()) {
+    // Nobody sends an event when a mute runs out: the page looks again then.
+    const wait = posting.mutedUntil - Date.now() + RETRY_MARGIN_MS;
+    muteTimer = setTimeout(renderPosting, Math.min(wait, 2 ** 31 - 1));
+  }
+}
+
+const initialName = document.querySelector(".chat-title").textContent;
+const titleSuffix = document.title.startsWith(initialName) ? document.title.slice(initialName.length) : "";
+const placeholderPrefix = input.placeholder.endsWith(initialName)
+  ? input.placeholder.slice(0, input.placeholder.length - initialName.length)
+  : null;
+
+function applyRoomState(room) {
+  posting.archived = Boolean(room.is_archived ?? room.archived);
+  posting.locked = Boolean(room.is_locked);
+  posting.slowMode = Number(room.slow_mode_seconds) || 0;
+  renderPosting();
+  if (isDirect) return; // a conversation is named after the other person, not the room
+  document.querySelector(".chat-title").textContent = room.name;
+  const description = document.querySelector(".chat-description");
+  description.textContent = room.description || "";
+  description.hidden = !room.description;
+  document.title = `${room.name}${titleSuffix}`;
+  if (placeholderPrefix !== null) input.placeholder = `${placeholderPrefix}${room.name}`;
+  for (const name of document.querySelectorAll(`#sidebar [data-slug="${CSS.escape(slug)}"] .sidebar-name`)) {
+    name.textContent = room.name;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -771,6 +1001,14 @@ input.addEventListener("keydown", (event) => {
     event.preventDefault();
     send();
   }
+  if (event.key === "ArrowUp" && input.value === "" && !event.shiftKey && !event.altKey) {
+    // As in most chats: the last message I wrote opens for editing.
+    const mine = [...list.querySelectorAll("li.message.is-mine[data-id]")].pop();
+    if (mine) {
+      event.preventDefault();
+      startEdit(mine);
+    }
+  }
 });
 input.addEventListener("input", () => {
   autosize();
@@ -804,6 +1042,7 @@ window.addEventListener("online", () => {
   }
 });
 
+renderPosting();
 outboxRestore();
 if (focusId) {
   loadAround(focusId).catch(() => showNotice("Could not load that message.")).finally(connect);

@@ -1,0 +1,200 @@
+"""People in browsers and the owner's moves over HTTP, for the room-state browser tests."""
+
+import contextlib
+import json
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from websockets.sync.client import connect
+
+from tests.live_server import BIN, REPO_ROOT, LiveServer, cookie_header
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+
+
+@dataclass
+class Person:
+    """One person's browser: a context of their own, logged in with their session cookie."""
+
+    context: BrowserContext
+    page: Page
+    base_url: str
+
+    def open_room(self, slug: str) -> None:
+        self.page.goto(f"{self.base_url}/rooms/{slug}/")
+        expect(self.page.locator("#connection-state")).to_have_attribute("data-state", "online")
+
+    def send(self, text: str) -> None:
+        composer = self.page.locator("#composer-input")
+        composer.fill(text)
+        composer.press("Enter")
+
+    def message(self, text: str) -> Locator:
+        return self.page.locator("#messages li.message").filter(
+            has=self.page.locator(".message-body", has_text=text)
+        )
+
+    @property
+    def composer(self) -> Locator:
+        return self.page.locator("#composer-input")
+
+    @property
+    def room_state(self) -> Locator:
+        return self.page.locator("#room-state")
+
+    @property
+    def notice(self) -> Locator:
+        return self.page.locator("#chat-notice")
+
+    def shoot(self, screenshots_dir, name: str) -> None:
+        """The page as it is now, on a desktop and on a phone."""
+        self.page.set_viewport_size(DESKTOP)
+        self.page.screenshot(path=screenshots_dir / f"room-state-{name}-desktop.png")
+        self.page.set_viewport_size(PHONE)
+        self.page.screenshot(path=screenshots_dir / f"room-state-{name}-phone.png")
+        self.page.set_viewport_size(DESKTOP)
+
+
+def people_opener(browser: Browser, server: LiveServer, base_url: str | None = None) -> Iterator:
+    """Yields a function that opens a browser context for a logged-in HTTP client."""
+    contexts: list[BrowserContext] = []
+    url = base_url or server.base_url
+
+    def open_(client: httpx.Client, viewport: dict = DESKTOP) -> Person:
+        context = browser.new_context(viewport=viewport)
+        context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"], "url": url}]
+        )
+        contexts.append(context)
+        return Person(context, context.new_page(), url)
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def post_form(client: httpx.Client, path: str, data: dict[str, str]) -> None:
+    """A form POST as the browser makes it; the view answers with a redirect."""
+    response = client.post(path, data={**data, "csrfmiddlewaretoken": client.cookies["csrftoken"]})
+    assert response.status_code == 302, (path, response.status_code, response.text[:500])
+
+
+def switch(client: httpx.Client, slug: str, name: str, **data: str) -> None:
+    """Lock, unlock, archive, unarchive or slow-mode the room from its settings page."""
+    post_form(client, f"/rooms/{slug}/settings/{name}/", data)
+
+
+def member_action(client: httpx.Client, slug: str, username: str, action: str, **data) -> None:
+    post_form(client, f"/rooms/{slug}/members/{username}/", {"action": action, **data})
+
+
+def mute_for_seconds(server: LiveServer, slug: str, username: str, seconds: int) -> None:
+    """A mute shorter than the members page offers (it counts minutes), through the service."""
+    code = (
+        "from datetime import timedelta\n"
+        "from rooms.models import Membership\n"
+        "from rooms.permissions import actor_get\n"
+        "from rooms.services import member_mute\n"
+        f"target = Membership.objects.select_related('user', 'room').get("
+        f"room__slug={slug!r}, user__username={username!r})\n"
+        "owner = target.room.memberships.get(role='owner').user\n"
+        f"member_mute(actor=actor_get(user=owner, room=target.room), target=target, "
+        f"duration=timedelta(seconds={seconds}), reason='')\n"
+    )
+    subprocess.run(
+        [BIN / "python", "manage.py", "shell", "-c", code],
+        cwd=REPO_ROOT,
+        env=server.env(),
+        check=True,
+        capture_output=True,
+    )
+
+
+def outbox_key(username: str, slug: str) -> str:
+    return f"parley:outbox:{username}:{slug}"
+
+
+def outbox_entries(bodies: list[str]) -> str:
+    """What the page keeps in localStorage for messages not yet acknowledged."""
+    entries = [{"client_id": f"offline-{n}", "body": body} for n, body in enumerate(bodies)]
+    return json.dumps(entries)
+
+
+def post_over_a_socket(server: LiveServer, slug: str, client: httpx.Client, body: str) -> None:
+    """Send one message as a plain websocket client, straight to the server, and wait for it."""
+    headers = {"Origin": server.base_url, "Cookie": cookie_header(client)}
+    with connect(f"{server.ws_url}/ws/rooms/{slug}/", additional_headers=headers) as socket:
+        assert json.loads(socket.recv(timeout=5))["type"] == "history"
+        socket.send(json.dumps({"type": "message.send", "body": body, "client_id": "direct"}))
+        while True:
+            frame = json.loads(socket.recv(timeout=5))
+            assert frame["type"] != "error", frame
+            if frame["type"] == "message.new":
+                return
+
+
+class StallingProxy:
+    """A TCP proxy on 127.0.0.1 whose open connections can stall: they stay open and
+    forward nothing, as behind a dead NAT entry. Connections made later forward again."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.open: list[tuple[socket.socket, socket.socket, threading.Event]] = []
+        self.closed = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while not self.closed.is_set():
+            try:
+                client, _address = self.listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                return
+            stalled = threading.Event()
+            with self.lock:
+                self.open.append((client, upstream, stalled))
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(
+                    target=self._pump, args=(source, target, stalled), daemon=True
+                ).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, stalled: threading.Event) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if stalled.is_set():
+                    # Read and dropped: neither side hears a thing, and nobody closes.
+                    continue
+                target.sendall(chunk)
+        except OSError:
+            pass
+        if not stalled.is_set():
+            for sock in (source, target):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def stall(self) -> None:
+        """Every connection open now goes silent, both ways, without closing."""
+        with self.lock:
+            for _client, _upstream, stalled in self.open:
+                stalled.set()
+
+    def close(self) -> None:
+        self.closed.set()
+        self.listener.close()
+        with self.lock:
+            for client, upstream, _stalled in self.open:
+                client.close()
+                upstream.close()
