@@ -106,7 +106,12 @@ class OutboundQueue:
         if self.closed or self.gone:
             return
         self.closed = True
-        self.held = False  # a socket refused while connecting has no history to wait for
+        if self.held:
+            # Refused while connecting: the page got no history, so nothing that
+            # queued behind it may reach the page either.
+            self.held = False
+            self.frames.clear()
+            self.waiting_bytes = 0
         message = {"type": "websocket.close", "code": code}
         if self._can_write_now():
             self._write_eagerly(message)

@@ -117,12 +117,13 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
             # arrives twice (clients deduplicate by id) rather than not at all.
             await self.groups_join(room)
             history = await history_frame(room=room, after=after, since=since)
+            started = await self.transport_start()
             # Asked again now that the groups are joined: a removal committed since
             # the first check was announced to groups this socket was not in yet,
             # and one committed from now on is announced to this socket. Asked
-            # after the history is read, so the history holds nothing posted after it.
+            # last, so nothing posted after a removal it missed can be released
+            # to the page below.
             await room_get_for_member_async(slug=slug, user=self.user)
-            started = await self.transport_start()
         except Room.DoesNotExist:
             await self.close(code=protocol.CLOSE_NO_SUCH_ROOM)
             return
