@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.translation import gettext as _
 
 from accounts.events import session_group_name, user_group_name
 from messaging import protocol
@@ -94,9 +95,12 @@ class InboxConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
                 logger.warning("Could not release a socket slot of user %s", self.user.pk)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        await self.send_json(
+        if self.closing or not await self.frame_budget_take() or protocol.is_pong(text_data):
+            return
+        await self.refuse(
             protocol.error_frame(
-                code=protocol.ErrorCode.INVALID, detail="This socket only sends; it reads nothing."
+                code=protocol.ErrorCode.INVALID,
+                detail=_("This socket only sends; it reads nothing but pong."),
             )
         )
 

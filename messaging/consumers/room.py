@@ -31,7 +31,6 @@ from messaging.consumers.common import (
 from messaging.consumers.transport import SocketTransport
 from messaging.fanout import RoomFanout, room_fanout
 from messaging.services import MessageRejected
-from messaging.throttle import FrameBudget
 from rooms.events import room_group_name, room_messages_group_name, room_presence_group_name
 from rooms.models import Room
 from rooms.selectors import NotAMember
@@ -74,9 +73,6 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
     room_joined: Room | None = None
     groups_joined: tuple[str, ...] = ()
     holds_socket_slot = False
-    # Refused frames in a row, and the socket's own frame budget (see receive()).
-    strikes = 0
-    frame_budget: FrameBudget | None = None
     heartbeat: asyncio.Task | None = None
     online_sent: tuple[str, ...] | None = None
     typing_sent_at = 0.0
@@ -253,8 +249,8 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.room is None or self.closing:
             return
-        if not await self.frame_budget_take():
-            return
+        if not await self.frame_budget_take() or protocol.is_pong(text_data):
+            return  # a pong no ping asked for costs the budget and nothing else
         try:
             frame = protocol.frame_parse(
                 text_data=text_data,
@@ -274,46 +270,6 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
             await self.typing_frame(frame)
         else:
             await self.read_frame(frame)
-
-    async def frame_budget_take(self) -> bool:
-        """Count the frame against this socket's budget before reading it; False if refused.
-
-        Checked before the frame is decoded or anything else is done with it, so
-        a flood of junk costs a counter per frame, and only the first refusal of
-        a run is answered, so a client that does not read cannot make the server
-        queue an answer per frame.
-        """
-        if self.frame_budget is None:
-            self.frame_budget = FrameBudget(
-                burst=settings.PARLEY_SOCKET_FRAME_BURST, rate=settings.PARLEY_SOCKET_FRAME_RATE
-            )
-        wait = self.frame_budget.take()
-        if not wait:
-            return True
-        if self.frame_budget.overdrawn > settings.PARLEY_RATE_LIMIT_STRIKES:
-            await self.close(code=protocol.CLOSE_FLOODING)
-            return False
-        await self.refuse(
-            protocol.error_frame(
-                code=protocol.ErrorCode.RATE_LIMITED,
-                detail=_("You are sending frames too fast; wait %(s).1f s.") % {"s": wait},
-                retry_after=round(wait, 2),
-            ),
-            answer=self.frame_budget.overdrawn == 0,
-        )
-        return False
-
-    async def refuse(self, frame: dict[str, Any], *, answer: bool = True) -> None:
-        """Answer a refused frame with ``frame``; too many refusals in a row close the socket.
-
-        A page whose frames are refused stops and waits; a client that keeps
-        sending them is flooding, and each refusal still costs an answer.
-        """
-        self.strikes += 1
-        if self.strikes > settings.PARLEY_RATE_LIMIT_STRIKES:
-            await self.close(code=protocol.CLOSE_FLOODING)
-        elif answer:
-            await self.send_json(frame)
 
     async def message_send_frame(self, frame: protocol.SendMessage) -> None:
         client_id = frame.client_id or None

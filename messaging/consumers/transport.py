@@ -13,10 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from messaging import protocol
 from messaging.consumers.common import session_expiry
 from messaging.outbound import InboundBuffer, OutboundQueue, daphne_flow_control
+from messaging.throttle import FrameBudget
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,12 @@ class SocketTransport:
     cleaned_up = False
     closing = False
     heard_at = 0.0
+    # Pongs owed for pings sent: only those are taken off the line before the
+    # consumer; any other pong counts against the socket's frame budget.
+    pongs_owed = 0
+    # Refused frames in a row, and the socket's own frame budget (frame_budget_take).
+    strikes = 0
+    frame_budget: FrameBudget | None = None
     transport_tasks: tuple[asyncio.Task, ...] = ()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -84,13 +92,56 @@ class SocketTransport:
     # --- Reading
 
     def frame_heard(self, message: dict[str, Any]) -> bool:
-        """Any frame proves the connection alive; a ``pong`` is consumed here."""
+        """Any frame proves the connection alive; a ``pong`` that a ping asked for is consumed."""
         self.heard_at = asyncio.get_running_loop().time()
-        return protocol.is_pong(message.get("text"))
+        if self.pongs_owed and protocol.is_pong(message.get("text")):
+            self.pongs_owed -= 1
+            return True
+        return False
 
     async def inbound_overflow(self, event: dict[str, Any]) -> None:
         logger.warning("Closing a socket that sent frames faster than it was served")
         await self.close(code=protocol.CLOSE_FLOODING)
+
+    async def frame_budget_take(self) -> bool:
+        """Count the frame against this socket's budget before reading it; False if refused.
+
+        Checked before the frame is decoded or anything else is done with it, so
+        a flood of junk costs a counter per frame, and only the first refusal of
+        a run is answered, so a client that does not read cannot make the server
+        queue an answer per frame.
+        """
+        if self.frame_budget is None:
+            self.frame_budget = FrameBudget(
+                burst=settings.PARLEY_SOCKET_FRAME_BURST, rate=settings.PARLEY_SOCKET_FRAME_RATE
+            )
+        wait = self.frame_budget.take()
+        if not wait:
+            return True
+        if self.frame_budget.overdrawn > settings.PARLEY_RATE_LIMIT_STRIKES:
+            await self.close(code=protocol.CLOSE_FLOODING)
+            return False
+        await self.refuse(
+            protocol.error_frame(
+                code=protocol.ErrorCode.RATE_LIMITED,
+                detail=_("You are sending frames too fast; wait %(s).1f s.") % {"s": wait},
+                retry_after=round(wait, 2),
+            ),
+            answer=self.frame_budget.overdrawn == 0,
+        )
+        return False
+
+    async def refuse(self, frame: dict[str, Any], *, answer: bool = True) -> None:
+        """Answer a refused frame with ``frame``; too many refusals in a row close the socket.
+
+        A page whose frames are refused stops and waits; a client that keeps
+        sending them is flooding, and each refusal still costs an answer.
+        """
+        self.strikes += 1
+        if self.strikes > settings.PARLEY_RATE_LIMIT_STRIKES:
+            await self.close(code=protocol.CLOSE_FLOODING)
+        elif answer:
+            await self.send_json(frame)
 
     # --- Watching an open socket
 
@@ -134,6 +185,7 @@ class SocketTransport:
                 return
             if now >= next_ping:
                 self.outbound.put(protocol.PING_TEXT)
+                self.pongs_owed = 1
                 unanswered = now if unanswered is None else unanswered
                 next_ping = now + interval
 

@@ -42,3 +42,11 @@ async def open_socket() -> AsyncIterator[Callable]:
     yield open_
     for communicator in communicators:
         await communicator.disconnect()
+
+
+@pytest.fixture
+def roomy_inbound(settings):
+    """Room for a whole flood in the socket's inbound buffer, so a test sees the frame
+    budget and the strikes at work rather than the buffer's own overflow close."""
+    settings.PARLEY_INBOUND_MAX_FRAMES = 100_000
+    settings.PARLEY_INBOUND_MAX_BYTES = 1 << 30

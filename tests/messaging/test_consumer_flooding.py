@@ -158,7 +158,7 @@ async def test_an_accepted_frame_forgives_the_strikes_before_it(settings, open_s
 
 
 async def test_a_flood_is_closed_after_its_strikes_and_not_answered_frame_by_frame(
-    settings, open_socket, member
+    settings, roomy_inbound, open_socket, member
 ):
     settings.PARLEY_RATE_LIMIT_STRIKES = 20
     communicator = await open_socket(member.user)

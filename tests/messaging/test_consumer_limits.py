@@ -128,7 +128,7 @@ async def test_edits_share_the_posting_budget_and_past_it_are_refused_with_retry
 
 
 async def test_a_flood_of_edits_is_refused_and_then_closed_with_4420(
-    tight_limits, open_socket, member
+    tight_limits, roomy_inbound, open_socket, member
 ):
     message = await database_sync_to_async(MessageFactory)(room=member.room, author=member.user)
     communicator = await open_socket(member.user)
