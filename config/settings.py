@@ -262,6 +262,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Tests that start servers log in hundreds of times; each real hash costs about half
+# a second of a shared core. Honoured only in development, never with DEBUG off.
+if DEBUG and env_bool("FAST_PASSWORD_HASHING", default=False):
+    PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "rooms:list"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
