@@ -96,7 +96,7 @@ def websocket_origin_allowed(scope: dict[str, Any]) -> bool:
 
 
 class WebsocketOriginValidator:
-    """Refuse (403 at the handshake) websockets opened by another site's pages (B8)."""
+    """Refuse (403 at the handshake) websockets opened by another site's pages."""
 
     def __init__(self, application: Any) -> None:
         self.application = application

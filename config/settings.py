@@ -294,6 +294,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Tests that start servers log in hundreds of times; each real hash costs about half
+# a second of a shared core. Honoured only in development, never with DEBUG off.
+if DEBUG and env_bool("FAST_PASSWORD_HASHING", default=False):
+    PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "rooms:list"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
@@ -304,7 +312,9 @@ ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optio
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 # allauth's own throttles (kept in the cache, so shared by workers with REDIS_URL):
-# failed log-ins per IP and per account, sign-ups and password resets per IP.
+# failed log-ins per IP and per account (the account the login names, on the log-in
+# page and the admin's alike: accounts/adapter.py, accounts/forms.py), sign-ups and
+# password resets per IP.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",

@@ -77,3 +77,12 @@ def test_failed_log_ins_are_throttled_by_allauth(client):
     assert response.status_code == 200
     assert "Too many failed login attempts" in response.content.decode()
     assert client.get("/rooms/").status_code == 302
+
+
+def test_fast_password_hashing_is_ignored_with_debug_off():
+    script = "from django.conf import settings; print(settings.PASSWORD_HASHERS[0])"
+    production = manage("shell", "-c", script, env={**PRODUCTION_ENV, "FAST_PASSWORD_HASHING": "1"})
+    development = manage("shell", "-c", script, env={"DEBUG": "true", "FAST_PASSWORD_HASHING": "1"})
+
+    assert production.stdout.splitlines()[-1].endswith("PBKDF2PasswordHasher")
+    assert development.stdout.splitlines()[-1].endswith("MD5PasswordHasher")
