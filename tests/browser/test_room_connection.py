@@ -63,6 +63,12 @@ def test_a_stalled_connection_is_noticed_and_the_page_catches_up_after_reconnect
         grace.shoot(screenshots_dir, "stalled")
         expect(grace.message("said while you were away")).to_have_count(1, timeout=30_000)
         expect(state).to_have_attribute("data-state", "online")
+        # The sidebar's socket came through the same stall and reconnected too.
+        for _ in range(150):  # bounded: fifteen seconds at most
+            if proxy.requests_for("/ws/inbox/") >= 2:
+                break
+            grace.page.wait_for_timeout(100)
+        assert proxy.requests_for("/ws/inbox/") >= 2, proxy.request_lines
 
 
 def test_too_many_open_sockets_is_explained_as_too_many_tabs(
