@@ -67,6 +67,8 @@ const shown = new Map(); // message id -> <li>
 // Messages not yet acknowledged (stored) by the server: client_id -> {body, element}.
 // Kept in localStorage too, so a reload or a crash of the tab loses nothing.
 const outbox = new Map();
+// Messages the server refused for good, kept (and stored) until I retry, edit or copy them.
+const refused = new Map();
 const outboxKey = `parley:outbox:${me}:${slug}`;
 let lastId = null; // highest id shown
 // Highest id that came through history or broadcasts: where a reconnect catches up
@@ -249,7 +251,7 @@ function applyDelete(id) {
   if (!item) return;
   item.remove();
   shown.delete(id);
-  emptyNote.hidden = shown.size > 0 || outbox.size > 0;
+  emptyNote.hidden = shown.size > 0 || outbox.size > 0 || refused.size > 0;
 }
 
 function isNearBottom() {
@@ -297,7 +299,7 @@ function showMessages(messages, { follow }) {
   for (const message of messages) if (showMessage(message)) added += 1;
   if (stick) scrollToBottom();
   else if (added) jumpToLatest.hidden = false;
-  emptyNote.hidden = shown.size > 0 || outbox.size > 0;
+  emptyNote.hidden = shown.size > 0 || outbox.size > 0 || refused.size > 0;
 }
 
 function setState(state, label) {
@@ -320,7 +322,10 @@ function clearNotice() {
 // ---------------------------------------------------------------------------
 
 function outboxSave() {
-  const entries = [...outbox].map(([clientId, entry]) => ({ client_id: clientId, body: entry.body }));
+  const entries = [
+    ...[...outbox].map(([clientId, entry]) => ({ client_id: clientId, body: entry.body })),
+    ...[...refused].map(([clientId, entry]) => ({ client_id: clientId, body: entry.body, failed: true })),
+  ];
   try {
     if (entries.length) localStorage.setItem(outboxKey, JSON.stringify(entries));
     else localStorage.removeItem(outboxKey);
@@ -351,6 +356,7 @@ function outboxRestore() {
   for (const entry of entries) {
     if (typeof entry.client_id === "string" && typeof entry.body === "string") {
       outboxAdd(entry.client_id, entry.body);
+      if (entry.failed === true) unsentFailed(entry.client_id, outbox.get(entry.client_id));
     }
   }
 }
@@ -377,9 +383,10 @@ function unsentActions(clientId, entry) {
 }
 
 function unsentRetry(clientId, entry) {
-  if (!outbox.has(clientId)) {
+  if (refused.has(clientId)) {
     // Refused for good last time: it goes back into the outbox, under the same id
     // (the server stored nothing under it).
+    refused.delete(clientId);
     outbox.set(clientId, entry);
     outboxSave();
     entry.element.classList.replace("is-failed", "is-pending");
@@ -390,11 +397,12 @@ function unsentRetry(clientId, entry) {
 
 function unsentEdit(clientId, entry) {
   outbox.delete(clientId);
+  refused.delete(clientId);
   outboxSave();
   entry.element.remove();
   input.value = input.value.trim() ? `${input.value}\n${entry.body}` : entry.body;
   autosize();
-  emptyNote.hidden = shown.size > 0 || outbox.size > 0;
+  emptyNote.hidden = shown.size > 0 || outbox.size > 0 || refused.size > 0;
   if (!input.disabled) input.focus();
 }
 
@@ -414,6 +422,7 @@ async function unsentCopy(entry, button) {
 
 function unsentFailed(clientId, entry) {
   outbox.delete(clientId);
+  refused.set(clientId, entry);
   outboxSave();
   entry.element.classList.replace("is-pending", "is-failed");
   setStatus(entry, "not sent");
@@ -608,7 +617,7 @@ function handleFrame(frame) {
       if (frame.server_time) serverTime = frame.server_time;
       showMessages(frame.messages, { follow: !catchingUp });
       if (!catchingUp) loadOlder.hidden = !frame.has_more;
-      emptyNote.hidden = shown.size > 0 || outbox.size > 0;
+      emptyNote.hidden = shown.size > 0 || outbox.size > 0 || refused.size > 0;
       if (catchingUp && frame.has_more) catchUpOverHttp().catch(() => {});
       if (!catchingUp) placeDivider();
       flushOutbox();

@@ -149,6 +149,7 @@ class StallingProxy:
         self.port = self.listener.getsockname()[1]
         self.lock = threading.Lock()
         self.open: list[tuple[socket.socket, socket.socket, threading.Event]] = []
+        self.request_lines: list[str] = []  # the first line each connection sent
         self.closed = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -168,12 +169,18 @@ class StallingProxy:
                 self.open.append((client, upstream, stalled))
             for source, target in ((client, upstream), (upstream, client)):
                 threading.Thread(
-                    target=self._pump, args=(source, target, stalled), daemon=True
+                    target=self._pump, args=(source, target, stalled, source is client), daemon=True
                 ).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket, stalled: threading.Event) -> None:
+    def _pump(
+        self, source: socket.socket, target: socket.socket, stalled: threading.Event, note: bool
+    ) -> None:
         try:
             while chunk := source.recv(65536):
+                if note:
+                    note = False
+                    with self.lock:
+                        self.request_lines.append(chunk.split(b"\r\n", 1)[0].decode("latin-1"))
                 if stalled.is_set():
                     # Read and dropped: neither side hears a thing, and nobody closes.
                     continue
@@ -184,6 +191,11 @@ class StallingProxy:
             for sock in (source, target):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+    def requests_for(self, path: str) -> int:
+        """How many connections asked for ``path`` (websocket handshakes included)."""
+        with self.lock:
+            return sum(line.split(" ")[1:2] == [path] for line in self.request_lines)
 
     def stall(self) -> None:
         """Every connection open now goes silent, both ways, without closing."""

@@ -29,6 +29,9 @@ def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
         extra_env={
             "PARLEY_PING_INTERVAL": "1",
             "PARLEY_MAX_SOCKETS_PER_USER": str(MAX_SOCKETS),
+            # Two messages at once, then one a second: a quick third is rate-limited.
+            "PARLEY_MESSAGE_BURST": "2",
+            "PARLEY_MESSAGE_RATE": "1",
         },
     ).start()
     yield server
@@ -60,6 +63,12 @@ def test_a_stalled_connection_is_noticed_and_the_page_catches_up_after_reconnect
         grace.shoot(screenshots_dir, "stalled")
         expect(grace.message("said while you were away")).to_have_count(1, timeout=30_000)
         expect(state).to_have_attribute("data-state", "online")
+        # The sidebar's socket came through the same stall and reconnected too.
+        for _ in range(150):  # bounded: fifteen seconds at most
+            if proxy.requests_for("/ws/inbox/") >= 2:
+                break
+            grace.page.wait_for_timeout(100)
+        assert proxy.requests_for("/ws/inbox/") >= 2, proxy.request_lines
 
 
 def test_too_many_open_sockets_is_explained_as_too_many_tabs(
@@ -77,6 +86,22 @@ def test_too_many_open_sockets_is_explained_as_too_many_tabs(
             expect(grace.notice).to_contain_text("Too many Parley tabs or windows are open")
             expect(grace.page.locator("#connection-state")).to_have_text("Paused…")
             grace.shoot(screenshots_dir, "too-many-tabs")
+
+
+def test_rate_limited_messages_go_out_by_themselves_and_their_notice_goes_with_them(
+    browser: Browser, daphne_server, room: RoomOfTwo, screenshots_dir
+):
+    for open_person in people_opener(browser, daphne_server):
+        grace = open_person(room.member)
+        grace.open_room(room.slug)
+        bodies = [f"quick message {n}" for n in range(1, 5)]
+        for body in bodies:
+            grace.send(body)
+        expect(grace.notice).to_contain_text("You are sending messages too fast")
+        grace.shoot(screenshots_dir, "rate-limited")
+        stored = grace.page.locator("#messages li.message[data-id] .message-body")
+        expect(stored).to_have_text(bodies, timeout=15_000)
+        expect(grace.notice).to_be_hidden()
 
 
 # --- The page's side of the heartbeat and close-code contract, against a scripted socket ---

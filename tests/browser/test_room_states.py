@@ -103,6 +103,11 @@ def test_a_muted_members_unsent_message_keeps_its_text_with_retry_edit_and_copy(
     expect(grace.composer).to_be_disabled()
     grace.shoot(screenshots_dir, "muted-refused")
 
+    # A reload keeps it, refused and not sent again.
+    grace.open_room(room.slug)
+    expect(refused).to_have_class(re.compile("is-failed"))
+    expect(refused.locator(".message-status")).to_have_text("not sent")
+
     refused.locator("button", has_text="Copy").click()
     expect(refused.locator("button", has_text="Copied")).to_be_visible()
     assert grace.page.evaluate("() => navigator.clipboard.readText()") == "written on the train"
