@@ -31,7 +31,7 @@ from messaging.consumers.common import (
 )
 from messaging.fanout import RoomFanout, room_fanout, send_finish, send_text_eagerly
 from messaging.services import MessageRejected
-from messaging.throttle import FrameBudget
+from messaging.throttle import FrameBudget, retry_after_seconds
 from rooms.events import room_group_name, room_messages_group_name, room_presence_group_name
 from rooms.models import Room
 from rooms.selectors import NotAMember
@@ -319,9 +319,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             protocol.error_frame(
                 code=protocol.ErrorCode.RATE_LIMITED,
                 detail=_("You are sending frames too fast; wait %(s).1f s.") % {"s": wait},
-                retry_after=round(wait, 2),
+                retry_after=retry_after_seconds(wait),
             ),
-            answer=self.frame_budget.overdrawn == 0,
+            answer=self.frame_budget.overdrawn == 1,
         )
         return False
 
@@ -432,7 +432,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 protocol.error_frame(
                     code=protocol.ErrorCode.RATE_LIMITED,
                     detail=_("You are sending frames too fast; wait %(s).1f s.") % {"s": wait},
-                    retry_after=round(wait, 2),
+                    retry_after=retry_after_seconds(wait),
                 )
             )
             return False
