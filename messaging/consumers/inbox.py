@@ -4,10 +4,12 @@ import logging
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from accounts.events import session_group_name, user_group_name
 from messaging import protocol
 from messaging.consumers.common import unread_counts_async
+from messaging.throttle import FrameBudget
 from rooms.events import room_activity_group_name
 
 logger = logging.getLogger(__name__)
@@ -17,6 +19,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     """Listens to the activity (not the full traffic) of every room the user is in."""
 
     room_groups: dict[str, str]
+    frame_budget: FrameBudget | None = None
+    flooding = False
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
@@ -82,6 +86,19 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 logger.warning("Could not leave group %s", group)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # Every frame is answered, so frames past the socket's budget are not, and
+        # a client that keeps sending them is closed (as on a room's socket).
+        if self.flooding:
+            return
+        if self.frame_budget is None:
+            self.frame_budget = FrameBudget(
+                burst=settings.PARLEY_SOCKET_FRAME_BURST, rate=settings.PARLEY_SOCKET_FRAME_RATE
+            )
+        if self.frame_budget.take():
+            if self.frame_budget.overdrawn > settings.PARLEY_RATE_LIMIT_STRIKES:
+                self.flooding = True
+                await self.close(code=protocol.CLOSE_FLOODING)
+            return
         await self.send_json(
             protocol.error_frame(
                 code=protocol.ErrorCode.INVALID, detail="This socket only sends; it reads nothing."
