@@ -12,7 +12,7 @@ from audit.services import audit_record
 from messaging.formatting import body_render, mentioned_usernames
 from messaging.models import BODY_MAX_LENGTH, Mention, Message
 from messaging.selectors import message_get_by_client_id, message_new_frame_text, message_payload
-from messaging.throttle import message_token_take
+from messaging.throttle import message_token_take, retry_after_seconds
 from rooms.events import (
     room_activity_send_on_commit,
     room_event_send_on_commit,
@@ -87,7 +87,7 @@ def _slow_mode_check(*, actor: Actor) -> None:
         raise MessageRejected(
             "slow_mode",
             _("Slow mode is on: you can post again in %(s)d s.") % {"s": int(wait) + 1},
-            retry_after=round(wait, 2),
+            retry_after=retry_after_seconds(wait),
         )
 
 
@@ -103,7 +103,7 @@ def _rate_limit_check(*, actor: Actor) -> None:
         raise MessageRejected(
             "rate_limited",
             _("You are sending messages too fast; wait %(s).1f s.") % {"s": retry_after},
-            retry_after=round(retry_after, 2),
+            retry_after=retry_after_seconds(retry_after),
         )
 
 

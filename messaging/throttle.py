@@ -11,6 +11,7 @@ process, which is acceptable for a flood guard and keeps to the cache's
 public API.
 """
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -18,6 +19,11 @@ from django.conf import settings
 from django.core.cache import cache
 
 SOCKET_COUNT_TTL = 6 * 60 * 60  # forget counts a crashed worker could not release
+
+
+def retry_after_seconds(wait: float) -> float:
+    """``wait`` in hundredths of a second, rounded up: a refusal never says "retry in 0 s"."""
+    return math.ceil(wait * 100) / 100
 
 
 class FrameBudget:
@@ -47,7 +53,7 @@ class FrameBudget:
     @property
     def overdrawn(self) -> int:
         """Frames taken past the budget and not yet paid back by the refill."""
-        return max(0, int(-self.tokens))
+        return max(0, math.ceil(-self.tokens))
 
 
 @dataclass(frozen=True)

@@ -366,7 +366,7 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
                 protocol.error_frame(
                     code=protocol.ErrorCode.RATE_LIMITED,
                     detail=_("You are sending frames too fast; wait %(s).1f s.") % {"s": wait},
-                    retry_after=round(wait, 2),
+                    retry_after=retry_after_seconds(wait),
                 )
             )
             return False

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from messaging import protocol
 from messaging.consumers.common import session_expiry
 from messaging.outbound import InboundBuffer, OutboundQueue, daphne_flow_control
-from messaging.throttle import FrameBudget
+from messaging.throttle import FrameBudget, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -125,9 +125,9 @@ class SocketTransport:
             protocol.error_frame(
                 code=protocol.ErrorCode.RATE_LIMITED,
                 detail=_("You are sending frames too fast; wait %(s).1f s.") % {"s": wait},
-                retry_after=round(wait, 2),
+                retry_after=retry_after_seconds(wait),
             ),
-            answer=self.frame_budget.overdrawn == 0,
+            answer=self.frame_budget.overdrawn == 1,
         )
         return False
 

@@ -6,10 +6,13 @@ from collections.abc import Callable
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 
+from config.asgi import application
 from messaging.models import Message
 from rooms.models import Membership
 from tests.factories import MembershipFactory, MessageFactory, RoomFactory
+from tests.messaging.conftest import ORIGIN, session_cookie
 from tests.messaging.test_consumers import joined, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -238,3 +241,28 @@ async def test_a_refusal_by_the_users_budget_leaves_the_rooms_budget_untouched(
     await send(communicator, "second", client_id="second")
 
     assert (await communicator.receive_json_from())["type"] == "message.new"
+
+
+# --- The sidebar's socket reads nothing, and is not a way around the budget ------------
+
+
+async def test_a_flood_at_the_inbox_socket_is_answered_only_within_the_budget_then_closed(
+    small_socket_budget, member
+):
+    cookie = await database_sync_to_async(session_cookie)(member.user)
+    inbox = WebsocketCommunicator(
+        application,
+        "/ws/inbox/",
+        headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1"), (b"cookie", cookie)],
+    )
+    connected, _ = await inbox.connect()
+    assert connected
+    assert (await inbox.receive_json_from())["type"] == "unread.snapshot"
+
+    for _ in range(100):
+        await inbox.send_to(text_data="x" * 65_600)
+    answers, code = await answers_until_closed(inbox)
+    await inbox.disconnect()
+
+    assert code == 4420
+    assert [answer["code"] for answer in answers] == ["invalid"] * 3

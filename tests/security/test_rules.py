@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from tests.live_server import (
     PASSWORD,
     LiveServer,
     cookie_header,
+    create_room,
     join_room,
     room_with_two_members,
     signup,
@@ -168,3 +170,89 @@ async def test_three_hundred_edits_of_one_message_are_cut_off_by_the_rate_limit(
     assert flood_lasted < FRAME_TIMEOUT
     # The default budget: a burst of 10 (one went to the post), then 2 a second.
     assert 1 <= edits_seen <= 9 + 2 * flood_lasted + 1
+
+
+def form_post(client, path: str, data: dict[str, str] | None = None) -> int:
+    """POST a form as the page would (CSRF token from the cookie); the status code."""
+    token = client.cookies["csrftoken"]
+    return client.post(path, data={**(data or {}), "csrfmiddlewaretoken": token}).status_code
+
+
+async def test_posting_in_ten_rooms_at_once_stays_within_one_users_budget(server):
+    """The attack of B14: the per-room limit multiplied by opening rooms. Ten rooms,
+    ten messages each, all at once: the user's budget across rooms holds."""
+    tag = uuid4().hex[:8]
+    spammer = signup(server.base_url, f"spammer-{tag}", PASSWORD)
+    slugs = [create_room(spammer, f"Spam {tag} {n}") for n in range(10)]
+    try:
+        sockets = [await room_socket(server, slug, spammer) for slug in slugs]
+        for socket in sockets:
+            await frame_of(socket, "history")
+        started = time.monotonic()
+        for n in range(10):
+            for socket in sockets:
+                frame = {"type": "message.send", "body": f"spam {n}", "client_id": uuid4().hex}
+                await socket.send(json.dumps(frame))
+        answers = [
+            json.loads(await asyncio.wait_for(socket.recv(), FRAME_TIMEOUT))
+            for socket in sockets
+            for _ in range(10)
+        ]
+        lasted = time.monotonic() - started
+        for socket in sockets:
+            await socket.close()
+    finally:
+        spammer.close()
+
+    accepted = [a for a in answers if a["type"] == "message.new"]
+    refused = [a for a in answers if a["type"] == "error"]
+    assert len(accepted) + len(refused) == 100
+    assert {a["code"] for a in refused} == {"rate_limited"}
+    assert all(a["client_id"] and a["retry_after"] > 0 for a in refused)
+    # The default budget across rooms: a burst of 20, then 3 a second.
+    assert len(accepted) <= 20 + 3 * lasted + 1
+
+
+async def test_sockets_connecting_while_their_user_is_banned_never_hear_what_follows(server):
+    """The attack of B4, repeated: connect at the moment of a ban; whatever the timing,
+    the socket ends with 4403 and receives nothing posted after the ban."""
+    room = room_with_two_members(server)
+    members_page = f"/rooms/{room.slug}/members/"
+    try:
+        async with room_socket(server, room.slug, room.owner) as speaker:
+            await frame_of(speaker, "history")
+            for attempt in range(16):
+                connecting = asyncio.ensure_future(room_socket(server, room.slug, room.member))
+                # The ban lands at a different step of the socket's connect each time.
+                await asyncio.sleep(attempt * 0.003)
+                status = await asyncio.to_thread(
+                    form_post,
+                    room.owner,
+                    f"{members_page}{room.member_name}/",
+                    {"action": "ban", "minutes": "60"},
+                )
+                assert status == 302
+                after_ban = f"after ban {attempt}"
+                await speaker.send(
+                    json.dumps({"type": "message.send", "body": after_ban, "client_id": after_ban})
+                )
+                await frame_of(speaker, "message.new")
+                banned = await connecting
+                heard = []
+                try:
+                    async with asyncio.timeout(FRAME_TIMEOUT):
+                        async for text in banned:
+                            frame = json.loads(text)
+                            heard += [m["body"] for m in frame.get("messages", [])]
+                            if frame["type"] == "message.new":
+                                heard.append(frame["message"]["body"])
+                except (ConnectionClosed, TimeoutError):
+                    pass
+                assert banned.close_code == 4403, f"attempt {attempt}: still open"
+                assert after_ban not in heard, f"attempt {attempt}"
+
+                ban_id = re.search(r"/bans/(\d+)/lift/", room.owner.get(members_page).text)
+                assert form_post(room.owner, f"/rooms/{room.slug}/bans/{ban_id[1]}/lift/") == 302
+                join_room(room.member, room.slug)
+    finally:
+        room.close()
