@@ -266,3 +266,45 @@ async def test_clients_that_never_read_are_cut_off_and_the_server_does_not_hold_
         # No close code: dropped, as it could not read the close either.
         assert ws.protocol.close_rcvd is None or ws.protocol.close_rcvd.code == 4503
     assert grown < 12 * 1024 * 1024, f"the server grew by {grown / 2**20:.1f} MiB"
+
+
+# ---------------------------------------------------------------------------
+# B2: one account sending large refused frames on every socket it may open
+# ---------------------------------------------------------------------------
+
+
+async def send_as_fast_as_possible(ws: ClientConnection, frame: str, seconds: float) -> bool:
+    """Send ``frame`` over and over for ``seconds``, reading nothing; True if the server closed."""
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            await ws.send(frame)
+    except ConnectionClosed:
+        return True
+    return False
+
+
+async def test_large_refused_frames_on_four_sockets_do_not_grow_the_server_without_bound(
+    server, room
+):
+    sockets = []
+    for _ in range(SOCKET_CAP):
+        sockets.append(await room_socket(server, room.member, room.slug, ping_interval=None))
+        await frame_of_type(sockets[-1], "history")
+    frame = json.dumps({"type": "message.send", "body": "x" * 65_000, "client_id": "big"})
+    before = peak = rss_bytes(server)
+
+    async def watch() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, rss_bytes(server))
+            await asyncio.sleep(0.1)
+
+    watcher = asyncio.create_task(watch())
+    closed = await asyncio.gather(*(send_as_fast_as_possible(ws, frame, 5) for ws in sockets))
+    watcher.cancel()
+    for ws in sockets:
+        ws.transport.abort()
+
+    assert all(closed), f"still open after 5 s: {closed}"
+    assert peak - before < 32 * 1024 * 1024, f"the server grew by {(peak - before) / 2**20:.1f} MiB"
