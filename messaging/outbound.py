@@ -312,9 +312,13 @@ def daphne_flow_control(send: Send, queue: OutboundQueue) -> bool:
     """Under daphne, let ``queue`` know when the client stops reading. False elsewhere.
 
     daphne hands the application ``partial(server.handle_reply, protocol)`` as
-    ``send``; the protocol's transport is where Twisted buffers. Other servers
+    ``send``; the protocol's transport is where Twisted buffers. Not part of any
+    interface: daphne 4.2 and Twisted 26, checked by tests/security/test_sockets.py. Other servers
     make a write wait instead, which ``OutboundQueue`` sees by itself.
     """
+    # Channels' session middleware wraps the server's send in a method of its own.
+    while (inner := getattr(getattr(send, "__self__", None), "real_send", None)) is not None:
+        send = inner
     protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
     transport = getattr(protocol, "transport", None)
     if transport is None or not hasattr(transport, "registerProducer"):

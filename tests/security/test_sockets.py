@@ -11,12 +11,14 @@ import socket
 import struct
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from tests.live_server import PASSWORD, LiveServer, RoomOfTwo, cookie_header, room_with_two_members
 
@@ -29,11 +31,17 @@ SOCKET_CAP = 4
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[LiveServer]:
-    """Daphne with a small socket cap and a fast presence heartbeat (ghosts would stay)."""
+    """Daphne as in production, with a small socket cap and a fast presence heartbeat."""
     server = LiveServer(
         tmp_path_factory.mktemp("attacks"),
         extra_env={
             **FAST_SENDING,
+            # As in production; with DEBUG on, Django keeps every query in memory.
+            "DEBUG": "false",
+            "SECURE_COOKIES": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "WHITENOISE_USE_FINDERS": "true",
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "PARLEY_MAX_SOCKETS_PER_USER": str(SOCKET_CAP),
             "PARLEY_PRESENCE_HEARTBEAT": "1",
         },
@@ -189,3 +197,114 @@ async def test_clients_vanishing_mid_write_leak_no_socket_slot_and_no_ghost_pres
         assert (await frame_of_type(ws, "history"))["type"] == "history"
         await ws.close()
     assert "Exception inside application" not in server.log_tail(10_000)
+
+
+# ---------------------------------------------------------------------------
+# B5: a client that never reads while the room floods
+# ---------------------------------------------------------------------------
+
+
+def rss_bytes(server: LiveServer) -> int:
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024
+
+
+async def flood(server: LiveServer, client, slug: str, count: int, body: str) -> None:
+    """Send ``count`` messages, a window of them at a time, as fast as they are acknowledged."""
+    ws = await room_socket(server, client, slug)
+    await frame_of_type(ws, "history")
+    window = 50
+    for start in range(0, count, window):
+        batch = range(start, min(count, start + window))
+        for n in batch:
+            frame = {"type": "message.send", "body": body, "client_id": f"f{n}"}
+            await ws.send(json.dumps(frame))
+        last = f"f{batch[-1]}"
+        async with asyncio.timeout(SETTLE):
+            while True:
+                frame = json.loads(await ws.recv())
+                if frame["type"] == "message.new" and frame["message"]["client_id"] == last:
+                    break
+    await ws.close()
+
+
+async def served_until_closed(ws: ClientConnection) -> int:
+    """Read until the server closes or drops the socket: the frames read, -1 if it never does."""
+    frames_read = 0
+    with contextlib.suppress(ConnectionClosed, TimeoutError):
+        async with asyncio.timeout(2 * SETTLE):
+            while True:
+                await ws.recv()
+                frames_read += 1
+    return frames_read if ws.protocol.state is State.CLOSED else -1
+
+
+async def test_clients_that_never_read_are_cut_off_and_the_server_does_not_hold_the_flood(
+    server, room
+):
+    """About 8 MB of messages to each of four sockets that read nothing: the server drops
+    each once 1 MiB waits for it, so its memory grows by far less than the 32 MB it was
+    asked to deliver."""
+    count, body = 1000, "x" * 4000
+    # Warm up (first messages, first renders), so the measurement is the flood's.
+    await flood(server, room.owner, room.slug, 50, body)
+    stalled = []
+    for _ in range(SOCKET_CAP):
+        sock = await small_buffer_socket(server)
+        # Its own keepalive would give up on the server first.
+        options = {"sock": sock, "max_queue": 1, "ping_interval": None}
+        stalled.append(await room_socket(server, room.member, room.slug, **options))
+        await frame_of_type(stalled[-1], "history")
+    before = rss_bytes(server)
+
+    await flood(server, room.owner, room.slug, count, body)
+    grown = rss_bytes(server) - before
+    frames_read = await asyncio.gather(*(served_until_closed(ws) for ws in stalled))
+
+    assert all(0 <= n < count / 2 for n in frames_read), f"frames read: {frames_read}"
+    for ws in stalled:
+        # No close code: dropped, as it could not read the close either.
+        assert ws.protocol.close_rcvd is None or ws.protocol.close_rcvd.code == 4503
+    assert grown < 12 * 1024 * 1024, f"the server grew by {grown / 2**20:.1f} MiB"
+
+
+# ---------------------------------------------------------------------------
+# B2: one account sending large refused frames on every socket it may open
+# ---------------------------------------------------------------------------
+
+
+async def send_as_fast_as_possible(ws: ClientConnection, frame: str, seconds: float) -> bool:
+    """Send ``frame`` over and over for ``seconds``, reading nothing; True if the server closed."""
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            await ws.send(frame)
+    except ConnectionClosed:
+        return True
+    return False
+
+
+async def test_large_refused_frames_on_four_sockets_do_not_grow_the_server_without_bound(
+    server, room
+):
+    sockets = []
+    for _ in range(SOCKET_CAP):
+        sockets.append(await room_socket(server, room.member, room.slug, ping_interval=None))
+        await frame_of_type(sockets[-1], "history")
+    frame = json.dumps({"type": "message.send", "body": "x" * 65_000, "client_id": "big"})
+    before = peak = rss_bytes(server)
+
+    async def watch() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, rss_bytes(server))
+            await asyncio.sleep(0.1)
+
+    watcher = asyncio.create_task(watch())
+    closed = await asyncio.gather(*(send_as_fast_as_possible(ws, frame, 5) for ws in sockets))
+    watcher.cancel()
+    for ws in sockets:
+        ws.transport.abort()
+
+    assert all(closed), f"still open after 5 s: {closed}"
+    assert peak - before < 32 * 1024 * 1024, f"the server grew by {(peak - before) / 2**20:.1f} MiB"
