@@ -319,7 +319,7 @@ def shows_invitation(page: Page, cast: Cast, role: str) -> None:
 
 
 def shows_log_in(page: Page, cast: Cast, role: str) -> None:
-    h1(page, re.compile("sign in", re.IGNORECASE))
+    h1(page, re.compile("sign in|log in", re.IGNORECASE))
     expect(page.get_by_label(re.compile("^Login"))).to_be_visible()
     expect(page.get_by_label(re.compile("^Password"))).to_be_visible()
 
