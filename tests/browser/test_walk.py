@@ -230,6 +230,19 @@ def shows_live_room(page: Page, cast: Cast, role: str) -> None:
     expect(menu.get_by_role("link", name="Audit log")).to_have_count(int(role != "member"))
 
 
+def shows_sidebar(page: Page, cast: Cast, role: str) -> None:
+    """The room's sidebar: beside the chat on a desktop, behind the Rooms button on a phone."""
+    expect(page.locator("#connection-state")).to_have_attribute("data-state", "online")
+    toggle = page.get_by_role("button", name="Rooms")
+    if toggle.is_visible():
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+    sidebar = page.get_by_role("navigation", name="My rooms and conversations")
+    expect(sidebar.get_by_role("link", name=cast.lobby_name)).to_be_visible()
+    expect(sidebar.get_by_role("link", name="Mentions")).to_be_visible()
+    expect(sidebar.get_by_role("searchbox")).to_be_visible()
+
+
 def shows_preview(page: Page, cast: Cast, role: str) -> None:
     h1(page, cast.lobby_name if role == "outsider" else cast.corner_name)
     expect(page.get_by_role("button", name="Join room")).to_be_visible()
@@ -351,6 +364,7 @@ STOPS = [
     Stop("rooms", lambda c, r: "/rooms/", shows_room_list, EVERYONE),
     Stop("new-room", lambda c, r: "/rooms/new/", shows_new_room_form, EVERYONE),
     Stop("room", lambda c, r: f"/rooms/{c.lobby}/", shows_live_room, MEMBERS),
+    Stop("sidebar", lambda c, r: f"/rooms/{c.lobby}/", shows_sidebar, MEMBERS),
     Stop("preview", preview_path, shows_preview, EVERYONE),
     Stop("members", lambda c, r: f"/rooms/{c.lobby}/members/", shows_members, MEMBERS),
     Stop("settings", lambda c, r: f"/rooms/{c.lobby}/settings/", shows_settings, MODERATORS),
