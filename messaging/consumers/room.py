@@ -31,6 +31,7 @@ from messaging.consumers.common import (
 from messaging.consumers.transport import SocketTransport
 from messaging.fanout import RoomFanout, room_fanout
 from messaging.services import MessageRejected
+from messaging.throttle import retry_after_seconds
 from rooms.events import room_group_name, room_messages_group_name, room_presence_group_name
 from rooms.models import Room
 from rooms.selectors import NotAMember

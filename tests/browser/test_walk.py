@@ -26,6 +26,10 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 # Tolerated for this one URL only until the favicon lands.
 TOLERATED_FAILURES = ("/favicon.ico",)
 AXE = Axe()
+# On a phone the top bar and the chat header hold one row of text (the room's description is
+# hidden there): taller than this, they have wrapped.
+ONE_ROW_BARS = (".topbar", ".chat-header")
+ONE_ROW_HEIGHT = 60
 
 
 @dataclass
@@ -176,11 +180,15 @@ class Watch:
         if response.status >= 400 and not self._tolerated(response.url):
             self.problems.append(f"HTTP {response.status}: {response.url}")
 
-    def look(self) -> list[str]:
-        """Sideways scrolling and accessibility, added to what the listeners saw."""
+    def look(self, *, phone: bool) -> list[str]:
+        """Sideways scrolling, bars on one row (phones) and axe, added to what listeners saw."""
         width = self.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         if width[0] > width[1]:
             self.problems.append(f"scrolls sideways: {width[0]} px wide in a {width[1]} px window")
+        for bar in ONE_ROW_BARS if phone else ():
+            box = self.page.locator(bar).bounding_box() if self.page.locator(bar).count() else None
+            if box and box["height"] > ONE_ROW_HEIGHT:
+                self.problems.append(f"{bar} takes more than one row: {box['height']:.0f} px high")
         results = AXE.run(self.page)
         for violation in results.response["violations"]:
             if violation["impact"] in BLOCKING_IMPACTS:
@@ -220,6 +228,19 @@ def shows_live_room(page: Page, cast: Cast, role: str) -> None:
     menu = page.locator(".chat-header")
     expect(menu.get_by_role("link", name="Settings")).to_have_count(int(role != "member"))
     expect(menu.get_by_role("link", name="Audit log")).to_have_count(int(role != "member"))
+
+
+def shows_sidebar(page: Page, cast: Cast, role: str) -> None:
+    """The room's sidebar: beside the chat on a desktop, behind the Rooms button on a phone."""
+    expect(page.locator("#connection-state")).to_have_attribute("data-state", "online")
+    toggle = page.get_by_role("button", name="Rooms")
+    if toggle.is_visible():
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+    sidebar = page.get_by_role("navigation", name="My rooms and conversations")
+    expect(sidebar.get_by_role("link", name=cast.lobby_name)).to_be_visible()
+    expect(sidebar.get_by_role("link", name="Mentions")).to_be_visible()
+    expect(sidebar.get_by_role("searchbox")).to_be_visible()
 
 
 def shows_preview(page: Page, cast: Cast, role: str) -> None:
@@ -311,7 +332,7 @@ def shows_invitation(page: Page, cast: Cast, role: str) -> None:
 
 
 def shows_log_in(page: Page, cast: Cast, role: str) -> None:
-    h1(page, re.compile("sign in", re.IGNORECASE))
+    h1(page, re.compile("sign in|log in", re.IGNORECASE))
     expect(page.get_by_label(re.compile("^Login"))).to_be_visible()
     expect(page.get_by_label(re.compile("^Password"))).to_be_visible()
 
@@ -343,6 +364,7 @@ STOPS = [
     Stop("rooms", lambda c, r: "/rooms/", shows_room_list, EVERYONE),
     Stop("new-room", lambda c, r: "/rooms/new/", shows_new_room_form, EVERYONE),
     Stop("room", lambda c, r: f"/rooms/{c.lobby}/", shows_live_room, MEMBERS),
+    Stop("sidebar", lambda c, r: f"/rooms/{c.lobby}/", shows_sidebar, MEMBERS),
     Stop("preview", preview_path, shows_preview, EVERYONE),
     Stop("members", lambda c, r: f"/rooms/{c.lobby}/members/", shows_members, MEMBERS),
     Stop("settings", lambda c, r: f"/rooms/{c.lobby}/settings/", shows_settings, MODERATORS),
@@ -404,7 +426,7 @@ def test_every_page_shows_what_it_is_cleanly(stop, role, viewport, cast, context
             stop.shows(page, cast, role)
         finally:
             screenshot(page, viewport, role, stop.name)
-        assert watch.look() == []
+        assert watch.look(phone=viewport == "phone") == []
     finally:
         page.close()
 
@@ -428,6 +450,6 @@ def test_everyone_logs_in_and_out_through_the_header(role, viewport, browser, ca
         screenshot(page, viewport, role, "logged-out")
         page.goto(f"{daphne_server.base_url}/rooms/")
         expect(page).to_have_url(re.compile("/accounts/login/"))
-        assert watch.look() == []
+        assert watch.look(phone=viewport == "phone") == []
     finally:
         context.close()
