@@ -772,8 +772,9 @@ function placeDivider() {
   list.querySelector(".unread-divider")?.remove();
   for (const [id, item] of [...shown].sort((a, b) => a[0] - b[0])) {
     if (id > lastReadId && !item.classList.contains("is-mine")) {
+      // A list item like its neighbours (a separator role inside the <ol> would leave the
+      // list holding a non-item); screen readers hear "New messages" where it starts.
       const divider = el("li", "unread-divider", "New messages");
-      divider.setAttribute("role", "separator");
       item.before(divider);
       return;
     }

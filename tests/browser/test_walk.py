@@ -22,9 +22,6 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, 
 ROLES = ("owner", "moderator", "member", "outsider")
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "walk"
 BLOCKING_IMPACTS = {"serious", "critical"}
-# A15 (accounts engineer): there is no favicon yet, so the browser's own request for it 404s.
-# Tolerated for this one URL only until the favicon lands.
-TOLERATED_FAILURES = ("/favicon.ico",)
 AXE = Axe()
 # On a phone the top bar and the chat header hold one row of text (the room's description is
 # hidden there): taller than this, they have wrapped.
@@ -164,20 +161,15 @@ class Watch:
         self.page.on("requestfailed", self._failed)
         self.page.on("response", self._response)
 
-    @staticmethod
-    def _tolerated(url: str) -> bool:
-        return url.split("?")[0].endswith(TOLERATED_FAILURES)
-
     def _console(self, message) -> None:
-        if message.type == "error" and not self._tolerated(message.location.get("url", "")):
+        if message.type == "error":
             self.problems.append(f"console error: {message.text} ({message.location})")
 
     def _failed(self, request) -> None:
-        if not self._tolerated(request.url):
-            self.problems.append(f"request failed: {request.url} {request.failure}")
+        self.problems.append(f"request failed: {request.url} {request.failure}")
 
     def _response(self, response) -> None:
-        if response.status >= 400 and not self._tolerated(response.url):
+        if response.status >= 400:
             self.problems.append(f"HTTP {response.status}: {response.url}")
 
     def look(self, *, phone: bool) -> list[str]:
@@ -383,28 +375,14 @@ STOPS = [
     Stop("sign-up", lambda c, r: "/accounts/signup/", shows_sign_up, ("anonymous",)),
 ]
 
-# Defects in pages other engineers own, marked so the walk turns green when their fix lands.
-# Keyed by (stop, role, viewport); the reason names the owner and what is wrong.
-UNREAD_DIVIDER = (
-    "room page (static/js/room.js): the unread divider is an <li role=separator> inside "
-    "<ol id=messages>, so the list holds a non-item (axe 'list', serious); a member who has "
-    "unread messages sees it, and after the desktop visit has read them the phone has none"
-)
-KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {
-    ("room", "moderator", "desktop"): UNREAD_DIVIDER,
-    ("room", "member", "desktop"): UNREAD_DIVIDER,
-}
-
 
 def walk_params() -> list:
     params = []
     for viewport in VIEWPORTS:
         for stop in STOPS:
             for role in stop.roles:
-                reason = KNOWN_DEFECTS.get((stop.name, role, viewport))
-                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
                 name = f"{viewport}-{role}-{stop.name}"
-                params.append(pytest.param(stop, role, viewport, id=name, marks=marks))
+                params.append(pytest.param(stop, role, viewport, id=name))
     return params
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import timezone
 
 from messaging.services import message_create
 from rooms.models import Membership
@@ -116,6 +117,21 @@ CASES = [
         "You are invited to Hideout",
         ("Accept and join",),
     ),
+    Case(
+        "invitation-revoked",
+        "outsider",
+        "/rooms/invitations/walk-revoked-token/",
+        "This invitation is no longer valid",
+        ("Ask whoever sent it for a new one.",),
+        410,
+    ),
+    Case(
+        "direct-start",
+        "member",
+        "/dm/grace/",
+        "Direct messages with Grace Hopper",
+        ("Start a conversation with Grace Hopper",),
+    ),
     Case("mentions", "member", "/mentions/", "Messages that mention me", ("book club",)),
     Case("search", "member", "/search/?q=club", "Search my rooms", ("book club",)),
     Case("profile", "member", "/accounts/profile/", "Your profile", ("Signed in as @ada.",)),
@@ -128,11 +144,18 @@ CASES = [
 
 
 @pytest.fixture
-def site(user, room, owner, moderator, outsider, private_room) -> dict[str, Client]:
-    """Lobby with an owner, a moderator and a member (ada); a Hideout invitation for outsiders."""
+def site(user, other_user, room, owner, moderator, outsider, private_room) -> dict[str, Client]:
+    """Lobby with an owner, a moderator and a member (ada); Hideout invitations for outsiders,
+    one of them revoked; grace, whom ada has not written to yet."""
     MembershipFactory(user=user, room=room)
     MembershipFactory(user=owner.user, room=private_room, role=Membership.Role.OWNER)
     InvitationFactory(room=private_room, created_by=owner.user, token="walk-invitation-token")
+    InvitationFactory(
+        room=private_room,
+        created_by=owner.user,
+        token="walk-revoked-token",
+        revoked_at=timezone.now(),
+    )
     message_create(room=room, author=owner.user, body="@ada the book club meets at eight")
     clients = {"anonymous": Client()}
     for role, person in {

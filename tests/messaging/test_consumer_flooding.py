@@ -247,7 +247,7 @@ async def test_a_refusal_by_the_users_budget_leaves_the_rooms_budget_untouched(
 
 
 async def test_a_flood_at_the_inbox_socket_is_answered_only_within_the_budget_then_closed(
-    small_socket_budget, member
+    small_socket_budget, roomy_inbound, member
 ):
     cookie = await database_sync_to_async(session_cookie)(member.user)
     inbox = WebsocketCommunicator(
@@ -265,4 +265,5 @@ async def test_a_flood_at_the_inbox_socket_is_answered_only_within_the_budget_th
     await inbox.disconnect()
 
     assert code == 4420
-    assert [answer["code"] for answer in answers] == ["invalid"] * 3
+    # The budget's frames are answered, then the first refusal past it, then nothing.
+    assert [answer["code"] for answer in answers] == ["invalid"] * 3 + ["rate_limited"]
