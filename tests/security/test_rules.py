@@ -65,6 +65,25 @@ async def frame_of(socket: ClientConnection, frame_type: str) -> dict:
                 return frame
 
 
+async def post_as_a_page(socket: ClientConnection, body: str) -> None:
+    """Send a message until it is acknowledged, waiting ``retry_after`` when told to."""
+    frame = {"type": "message.send", "body": body, "client_id": uuid4().hex}
+    while True:
+        await socket.send(json.dumps(frame))
+        async with asyncio.timeout(FRAME_TIMEOUT):
+            while True:
+                answer = json.loads(await socket.recv())
+                if answer.get("client_id") == frame["client_id"] or (
+                    answer["type"] == "message.new"
+                    and answer["message"]["client_id"] == frame["client_id"]
+                ):
+                    break
+        if answer["type"] == "message.new":
+            return
+        assert answer["code"] == "rate_limited", answer
+        await asyncio.sleep(answer["retry_after"])
+
+
 async def flood_until_closed(socket: ClientConnection) -> int:
     """Send junk as fast as the connection takes it, never reading; the close code."""
     try:
@@ -233,10 +252,7 @@ async def test_sockets_connecting_while_their_user_is_banned_never_hear_what_fol
                 )
                 assert status == 302
                 after_ban = f"after ban {attempt}"
-                await speaker.send(
-                    json.dumps({"type": "message.send", "body": after_ban, "client_id": after_ban})
-                )
-                await frame_of(speaker, "message.new")
+                await post_as_a_page(speaker, after_ban)
                 banned = await connecting
                 heard = []
                 try:
