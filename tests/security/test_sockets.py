@@ -488,3 +488,46 @@ async def test_a_socket_closes_with_4401_within_a_second_of_its_sessions_expiry(
     assert code == 4401
     assert closed_at - expires < timedelta(seconds=1)
     session.close()
+
+
+async def test_a_frame_far_past_the_limit_is_refused_by_the_server_before_it_is_buffered(
+    server, room
+):
+    ws = await room_socket(server, room.member, room.slug, ping_interval=None)
+    await frame_of_type(ws, "history")
+
+    await ws.send(json.dumps({"type": "message.send", "body": "x" * 300_000, "client_id": "h"}))
+
+    # 1009 "message too big", or the connection dropped at once; never buffered and answered.
+    assert await close_code(ws) in (1009, None)
+
+
+# ---------------------------------------------------------------------------
+# B11: the inbox socket under the same per-user cap
+# ---------------------------------------------------------------------------
+
+
+async def test_inbox_sockets_past_the_cap_are_closed_with_4429_and_free_their_slots(server, room):
+    inboxes = [
+        await connect(server, room.member, "/ws/inbox/", ping_interval=None)
+        for _ in range(SOCKET_CAP)
+    ]
+    for ws in inboxes:
+        await frame_of_type(ws, "unread.snapshot")
+    one_too_many = await connect(server, room.member, "/ws/inbox/", ping_interval=None)
+
+    assert await close_code(one_too_many) == 4429
+    for ws in inboxes:
+        await ws.close()
+    # Closed inboxes give their slots back: a room page opens again.
+    deadline = time.monotonic() + SETTLE
+    while True:
+        page = await room_socket(server, room.member, room.slug, ping_interval=None)
+        frame = None
+        with contextlib.suppress(ConnectionClosed):
+            frame = await frame_of_type(page, "history")
+        await page.close()
+        if frame is not None:
+            break
+        assert time.monotonic() < deadline, "the inbox sockets' slots were never released"
+        await asyncio.sleep(0.1)
