@@ -247,7 +247,7 @@ PARLEY_PRESENCE_HEARTBEAT = float(os.environ.get("PARLEY_PRESENCE_HEARTBEAT", "2
 PARLEY_OUTBOUND_MAX_FRAMES = int(os.environ.get("PARLEY_OUTBOUND_MAX_FRAMES", "1000"))
 PARLEY_OUTBOUND_MAX_BYTES = int(os.environ.get("PARLEY_OUTBOUND_MAX_BYTES", str(1024 * 1024)))
 # Frames received but not yet handled on one socket; past either it is closed with 4420.
-PARLEY_INBOUND_MAX_FRAMES = int(os.environ.get("PARLEY_INBOUND_MAX_FRAMES", "500"))
+PARLEY_INBOUND_MAX_FRAMES = int(os.environ.get("PARLEY_INBOUND_MAX_FRAMES", "2000"))
 PARLEY_INBOUND_MAX_BYTES = int(os.environ.get("PARLEY_INBOUND_MAX_BYTES", str(1024 * 1024)))
 # The server pings every socket this often and closes it (4408) when nothing at all
 # came back for PARLEY_PING_TIMEOUT seconds after a ping.

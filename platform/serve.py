@@ -60,9 +60,6 @@ START_TIMEOUT = 30.0
 RESTART_DELAY = 1.0
 PR_SET_PDEATHSIG = 1
 MAX_FILES = 65536  # per nginx worker
-# Twice PARLEY_MAX_FRAME_BYTES: a frame just past the limit gets the application's
-# "too_large" error; a larger one is refused by the server before it is buffered (1009).
-WS_MAX_MESSAGE_BYTES = 128 * 1024
 
 
 class Stop(Exception):
@@ -79,10 +76,7 @@ def worker_command(server: str, port: int) -> list[str]:
             *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio"),
             # Chat frames are small and go to many sockets: compressing them per
             # socket costs more CPU than it saves bytes (see README, measurements).
-            *("--ws-per-message-deflate", "false", "--ws-max-size", str(WS_MAX_MESSAGE_BYTES)),
-            # The protocol's heartbeat is the application's (PARLEY_PING_INTERVAL); this
-            # one also drops a connection whose TCP stalled with a write waiting.
-            *("--ws-ping-interval", "20", "--ws-ping-timeout", "20"),
+            *("--ws-per-message-deflate", "false", "--ws-max-size", str(1024 * 1024)),
             # Django's ASGI handler speaks no lifespan protocol.
             *("--lifespan", "off", "--no-access-log"),
             # nginx on the loopback is the one proxy whose X-Forwarded-* is trusted.
@@ -93,7 +87,6 @@ def worker_command(server: str, port: int) -> list[str]:
         return [
             str(BIN / "daphne"),
             *("-b", "127.0.0.1", "-p", str(port), "--proxy-headers"),
-            *("--websocket-max-message-size", str(WS_MAX_MESSAGE_BYTES)),
             ASGI_APP,
         ]
     if server == "granian":

@@ -23,9 +23,6 @@ PASSWORD = "correct-horse-battery"
 START_TIMEOUT = 20.0
 ASGI_APP = "config.asgi:application"
 MIGRATE = [BIN / "python", "manage.py", "migrate", "--noinput"]
-# As bin/run and platform/serve.py launch the servers: twice PARLEY_MAX_FRAME_BYTES, so a
-# frame just past the limit still gets its "too_large" error and a huge one a 1009 close.
-WS_MAX_MESSAGE_BYTES = 128 * 1024
 
 
 def free_port() -> int:
@@ -108,9 +105,7 @@ class LiveServer:
             if migrate and subprocess.run(MIGRATE, **options).returncode:
                 raise RuntimeError(f"migrate failed:\n{self.log_tail()}")
             address = ["-b", "127.0.0.1", "-p", str(self.port)]
-            limits = ["--websocket-max-message-size", str(WS_MAX_MESSAGE_BYTES)]
-            command = [BIN / "daphne", *address, *limits, ASGI_APP]
-            self.process = subprocess.Popen(command, **options)
+            self.process = subprocess.Popen([BIN / "daphne", *address, ASGI_APP], **options)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
