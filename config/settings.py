@@ -266,7 +266,7 @@ PARLEY_ROOM_CREATE_WINDOW = int(os.environ.get("PARLEY_ROOM_CREATE_WINDOW", "360
 PARLEY_OUTBOUND_MAX_FRAMES = int(os.environ.get("PARLEY_OUTBOUND_MAX_FRAMES", "1000"))
 PARLEY_OUTBOUND_MAX_BYTES = int(os.environ.get("PARLEY_OUTBOUND_MAX_BYTES", str(1024 * 1024)))
 # Frames received but not yet handled on one socket; past either it is closed with 4420.
-PARLEY_INBOUND_MAX_FRAMES = int(os.environ.get("PARLEY_INBOUND_MAX_FRAMES", "500"))
+PARLEY_INBOUND_MAX_FRAMES = int(os.environ.get("PARLEY_INBOUND_MAX_FRAMES", "2000"))
 PARLEY_INBOUND_MAX_BYTES = int(os.environ.get("PARLEY_INBOUND_MAX_BYTES", str(1024 * 1024)))
 # The server pings every socket this often and closes it (4408) when nothing at all
 # came back for PARLEY_PING_TIMEOUT seconds after a ping; pages treat 2 * the

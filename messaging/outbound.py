@@ -189,7 +189,9 @@ class OutboundQueue:
             self._gone()
 
     def _gone(self) -> None:
-        logger.debug("Dropped frames for a closed socket", exc_info=True)
+        # Usually a client that went away; logged, since a frame the server refuses
+        # (autobahn's payload limit, say) ends the socket's output the same way.
+        logger.info("Dropped frames for a socket whose server refused a write", exc_info=True)
         self.gone = True
         self.frames.clear()
         self.waiting_bytes = 0

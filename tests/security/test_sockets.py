@@ -8,9 +8,11 @@ import contextlib
 import json
 import re
 import socket
+import sqlite3
 import struct
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -80,12 +82,19 @@ async def frame_of_type(ws: ClientConnection, kind: str, within: float = SETTLE)
                 return frame
 
 
-async def close_code(ws: ClientConnection, within: float = SETTLE) -> int | None:
-    """Read (and drop) frames until the server closes; its close code, None without one."""
+async def close_code(
+    ws: ClientConnection, within: float = SETTLE, *, pong: bool = False
+) -> int | None:
+    """Read (and drop) frames until the server closes; its close code, None without one.
+
+    With ``pong`` it answers pings, as the page does.
+    """
     async with asyncio.timeout(within):
         with contextlib.suppress(ConnectionClosed):
             while True:
-                await ws.recv()
+                frame = json.loads(await ws.recv())
+                if pong and frame["type"] == "ping":
+                    await ws.send(json.dumps({"type": "pong"}))
     return ws.protocol.close_rcvd.code if ws.protocol.close_rcvd is not None else None
 
 
@@ -308,3 +317,219 @@ async def test_large_refused_frames_on_four_sockets_do_not_grow_the_server_witho
 
     assert all(closed), f"still open after 5 s: {closed}"
     assert peak - before < 32 * 1024 * 1024, f"the server grew by {(peak - before) / 2**20:.1f} MiB"
+
+
+# ---------------------------------------------------------------------------
+# A2 and B3: stalled connections and sessions that end behind the socket's back
+# ---------------------------------------------------------------------------
+
+PING_INTERVAL = PING_TIMEOUT = 1.0
+SESSION_RECHECK = 2.0
+
+
+@pytest.fixture(scope="module")
+def quick_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """Daphne with a one-second heartbeat and a two-second session re-check."""
+    server = LiveServer(
+        tmp_path_factory.mktemp("quick"),
+        extra_env={
+            "PARLEY_PING_INTERVAL": str(PING_INTERVAL),
+            "PARLEY_PING_TIMEOUT": str(PING_TIMEOUT),
+            "PARLEY_SESSION_RECHECK": str(SESSION_RECHECK),
+            "PARLEY_PRESENCE_HEARTBEAT": "1",
+        },
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def quick_room(quick_server) -> Iterator[RoomOfTwo]:
+    room = room_with_two_members(quick_server)
+    yield room
+    room.close()
+
+
+class StallingProxy:
+    """Forwards a port to the server until ``stall()``: then it forwards nothing, closes nothing."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.stalled = asyncio.Event()
+        self.server: asyncio.Server | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._link, "127.0.0.1", 0)
+        return self.server.sockets[0].getsockname()[1]
+
+    def stall(self) -> None:
+        self.stalled.set()
+
+    async def close(self) -> None:
+        self.server.close()
+        for writer in self.writers:
+            writer.transport.abort()
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self.writers += [writer, upstream]
+        await asyncio.gather(self._pipe(reader, upstream), self._pipe(upstream_reader, writer))
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                if self.stalled.is_set():
+                    await asyncio.Event().wait()  # holds the data: forwards nothing, ever
+                writer.write(data)
+                await writer.drain()
+
+
+async def answering_pings(ws: ClientConnection, seconds: float) -> None:
+    """Behave as the page does for ``seconds``: read everything and answer each ping."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            while True:
+                if json.loads(await ws.recv())["type"] == "ping":
+                    await ws.send(json.dumps({"type": "pong"}))
+
+
+async def test_a_stalled_connection_is_closed_and_its_member_shown_offline(
+    quick_server, quick_room
+):
+    proxy = StallingProxy(quick_server.port)
+    port = await proxy.start()
+    try:
+        ws = await connect(
+            quick_server,
+            quick_room.member,
+            f"/ws/rooms/{quick_room.slug}/?presence=1",
+            port=port,
+            ping_interval=None,
+        )
+        await frame_of_type(ws, "history")
+        assert quick_room.member_name in await online_names(quick_server, quick_room)
+        proxy.stall()
+        stalled_at = time.monotonic()
+
+        while quick_room.member_name in await online_names(quick_server, quick_room):
+            assert time.monotonic() - stalled_at < SETTLE
+            await asyncio.sleep(0.1)
+        offline_after = time.monotonic() - stalled_at
+    finally:
+        await proxy.close()
+
+    # Interval and timeout, then at most daphne's one-second closing handshake.
+    assert offline_after < PING_INTERVAL + PING_TIMEOUT + 1.5 + 1.0
+
+
+async def test_a_page_that_answers_pings_stays_connected(quick_server, quick_room):
+    ws = await room_socket(quick_server, quick_room.member, quick_room.slug, ping_interval=None)
+
+    await answering_pings(ws, 4 * (PING_INTERVAL + PING_TIMEOUT))
+
+    assert ws.protocol.state is State.OPEN
+    await ws.close()
+
+
+async def test_a_client_that_never_answers_pings_is_closed_with_4408(quick_server, quick_room):
+    ws = await room_socket(quick_server, quick_room.member, quick_room.slug, ping_interval=None)
+
+    assert await close_code(ws, within=PING_INTERVAL + PING_TIMEOUT + 2) == 4408
+
+
+def session_key_of(client: httpx.Client) -> str:
+    return client.cookies["sessionid"]
+
+
+def in_database(server: LiveServer, statement: str, *parameters: object) -> None:
+    """Change the server's database directly: no signal, no event, nothing the socket hears."""
+    with contextlib.closing(sqlite3.connect(server.tmp_dir / "db.sqlite3", timeout=10)) as db:
+        db.execute(statement, parameters)
+        db.commit()
+
+
+async def test_a_session_deleted_behind_the_servers_back_closes_its_socket_with_4401(
+    quick_server, quick_room
+):
+    session = await asyncio.to_thread(log_in, quick_server, quick_room.member_name)
+    ws = await room_socket(quick_server, session, quick_room.slug, ping_interval=None)
+    await frame_of_type(ws, "history")
+
+    await asyncio.to_thread(
+        in_database,
+        quick_server,
+        "DELETE FROM django_session WHERE session_key = ?",
+        session_key_of(session),
+    )
+
+    assert await close_code(ws, within=SESSION_RECHECK + 2, pong=True) == 4401
+    session.close()
+
+
+async def test_a_socket_closes_with_4401_within_a_second_of_its_sessions_expiry(
+    quick_server, quick_room
+):
+    session = await asyncio.to_thread(log_in, quick_server, quick_room.member_name)
+    expires = datetime.now(UTC) + timedelta(seconds=1.5)
+    await asyncio.to_thread(
+        in_database,
+        quick_server,
+        "UPDATE django_session SET expire_date = ? WHERE session_key = ?",
+        expires.strftime("%Y-%m-%d %H:%M:%S.%f"),
+        session_key_of(session),
+    )
+    ws = await room_socket(quick_server, session, quick_room.slug, ping_interval=None)
+    await frame_of_type(ws, "history")
+
+    code = await close_code(ws, within=5, pong=True)
+    closed_at = datetime.now(UTC)
+
+    assert code == 4401
+    assert closed_at - expires < timedelta(seconds=1)
+    session.close()
+
+
+async def test_a_frame_far_past_the_limit_is_refused_by_the_server_before_it_is_buffered(
+    server, room
+):
+    ws = await room_socket(server, room.member, room.slug, ping_interval=None)
+    await frame_of_type(ws, "history")
+
+    # Past daphne's own limit (1 MiB, which autobahn applies to what it sends as well, so
+    # it cannot be lowered below the largest history frame).
+    await ws.send(json.dumps({"type": "message.send", "body": "x" * 2**21, "client_id": "h"}))
+
+    # 1009 "message too big", or the connection dropped at once; never buffered and answered.
+    assert await close_code(ws) in (1009, None)
+
+
+# ---------------------------------------------------------------------------
+# B11: the inbox socket under the same per-user cap
+# ---------------------------------------------------------------------------
+
+
+async def test_inbox_sockets_past_the_cap_are_closed_with_4429_and_free_their_slots(server, room):
+    inboxes = [
+        await connect(server, room.member, "/ws/inbox/", ping_interval=None)
+        for _ in range(SOCKET_CAP)
+    ]
+    for ws in inboxes:
+        await frame_of_type(ws, "unread.snapshot")
+    one_too_many = await connect(server, room.member, "/ws/inbox/", ping_interval=None)
+
+    assert await close_code(one_too_many) == 4429
+    for ws in inboxes:
+        await ws.close()
+    # Closed inboxes give their slots back: a room page opens again.
+    deadline = time.monotonic() + SETTLE
+    while True:
+        page = await room_socket(server, room.member, room.slug, ping_interval=None)
+        frame = None
+        with contextlib.suppress(ConnectionClosed):
+            frame = await frame_of_type(page, "history")
+        await page.close()
+        if frame is not None:
+            break
+        assert time.monotonic() < deadline, "the inbox sockets' slots were never released"
+        await asyncio.sleep(0.1)
