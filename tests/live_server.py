@@ -63,6 +63,8 @@ class LiveServer:
     redis_url: str | None = None
     port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # "daphne" (bin/run) or "uvicorn" (a platform/serve.py worker).
+    server: str = "daphne"
     process: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     @property
@@ -105,8 +107,12 @@ class LiveServer:
             options = {"cwd": REPO_ROOT, "env": self.env(), "stdout": log, "stderr": log}
             if migrate and subprocess.run(MIGRATE, **options).returncode:
                 raise RuntimeError(f"migrate failed:\n{self.log_tail()}")
-            address = ["-b", "127.0.0.1", "-p", str(self.port)]
-            self.process = subprocess.Popen([BIN / "daphne", *address, ASGI_APP], **options)
+            if self.server == "uvicorn":
+                address = ["--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "off"]
+                command = [BIN / "uvicorn", ASGI_APP, *address, "--ws", "websockets-sansio"]
+            else:
+                command = [BIN / "daphne", "-b", "127.0.0.1", "-p", str(self.port), ASGI_APP]
+            self.process = subprocess.Popen(command, **options)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

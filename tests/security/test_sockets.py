@@ -42,11 +42,11 @@ FAST_SENDING = dict.fromkeys(
 SOCKET_CAP = 4
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[LiveServer]:
-    """Daphne as in production, with a small socket cap and a fast presence heartbeat."""
-    server = LiveServer(
-        tmp_path_factory.mktemp("attacks"),
+def attack_server(tmp_dir: Path, kind: str) -> LiveServer:
+    """``kind`` as in production, with a small socket cap and a fast presence heartbeat."""
+    return LiveServer(
+        tmp_dir,
+        server=kind,
         extra_env={
             **FAST_SENDING,
             # As in production; with DEBUG on, Django keeps every query in memory.
@@ -59,14 +59,39 @@ def server(tmp_path_factory) -> Iterator[LiveServer]:
             "PARLEY_PRESENCE_HEARTBEAT": "1",
         },
     ).start()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[LiveServer]:
+    server = attack_server(tmp_path_factory.mktemp("attacks"), "daphne")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def uvicorn_server(tmp_path_factory) -> Iterator[LiveServer]:
+    server = attack_server(tmp_path_factory.mktemp("attacks-uvicorn"), "uvicorn")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["daphne", "uvicorn"])
+def each_server(request) -> LiveServer:
+    """The attack against daphne (bin/run) and against uvicorn (platform/serve.py's workers)."""
+    return request.getfixturevalue("server" if request.param == "daphne" else "uvicorn_server")
 
 
 @pytest.fixture
 def room(server) -> Iterator[RoomOfTwo]:
     """A room on the server: its owner and one other member (the attacker), logged in."""
     room = room_with_two_members(server)
+    yield room
+    room.close()
+
+
+@pytest.fixture
+def each_room(each_server) -> Iterator[RoomOfTwo]:
+    room = room_with_two_members(each_server)
     yield room
     room.close()
 
@@ -190,9 +215,12 @@ def log_out(client: httpx.Client) -> None:
     assert response.status_code == 302
 
 
-async def test_clients_vanishing_mid_write_leak_no_socket_slot_and_no_ghost_presence(server, room):
+async def test_clients_vanishing_mid_write_leak_no_socket_slot_and_no_ghost_presence(
+    each_server, each_room
+):
     """Sockets the server closes (a log-out) or the client resets while edits stream to them:
     afterwards the user is offline and may open as many sockets as ever."""
+    server, room = each_server, each_room
     async with editing(server, room):
         for round_ in range(3):
             session = await asyncio.to_thread(log_in, server, room.member_name)
@@ -522,7 +550,10 @@ async def test_a_frame_far_past_the_limit_is_refused_by_the_server_before_it_is_
 # ---------------------------------------------------------------------------
 
 
-async def test_inbox_sockets_past_the_cap_are_closed_with_4429_and_free_their_slots(server, room):
+async def test_inbox_sockets_past_the_cap_are_closed_with_4429_and_free_their_slots(
+    each_server, each_room
+):
+    server, room = each_server, each_room
     inboxes = [
         await connect(server, room.member, "/ws/inbox/", ping_interval=None)
         for _ in range(SOCKET_CAP)
