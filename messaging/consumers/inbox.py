@@ -9,8 +9,6 @@ from django.utils.translation import gettext as _
 from accounts.events import session_group_name, user_group_name
 from messaging import protocol
 from messaging.consumers.common import (
-    socket_slot_acquire_async,
-    socket_slot_release_async,
     unread_counts_async,
 )
 from messaging.consumers.transport import SocketTransport
@@ -23,7 +21,6 @@ class InboxConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
     """Listens to the activity (not the full traffic) of every room the user is in."""
 
     room_groups: dict[str, str]
-    holds_socket_slot = False
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
@@ -34,10 +31,8 @@ class InboxConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
             return
         try:
             # The sidebar counts against the same per-user cap as the room sockets.
-            if not await socket_slot_acquire_async(user_id=self.user.pk):
-                await self.close(code=protocol.CLOSE_TOO_MANY)
+            if not await self.socket_slot_take():
                 return
-            self.holds_socket_slot = True
             await self.channel_layer.group_add(user_group_name(self.user.pk), self.channel_name)
             session_key = getattr(self.scope.get("session"), "session_key", None)
             if session_key:
@@ -87,12 +82,6 @@ class InboxConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:
                 logger.warning("Could not leave group %s", group)
-        if self.holds_socket_slot:
-            self.holds_socket_slot = False
-            try:
-                await socket_slot_release_async(user_id=self.user.pk)
-            except Exception:
-                logger.warning("Could not release a socket slot of user %s", self.user.pk)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closing or not await self.frame_budget_take() or protocol.is_pong(text_data):

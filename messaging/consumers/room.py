@@ -25,8 +25,6 @@ from messaging.consumers.common import (
     presence_leave_async,
     presence_snapshot,
     room_get_for_member_async,
-    socket_slot_acquire_async,
-    socket_slot_release_async,
 )
 from messaging.consumers.transport import SocketTransport
 from messaging.fanout import RoomFanout, room_fanout
@@ -73,7 +71,6 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
     room: Room | None = None
     room_joined: Room | None = None
     groups_joined: tuple[str, ...] = ()
-    holds_socket_slot = False
     heartbeat: asyncio.Task | None = None
     online_sent: tuple[str, ...] | None = None
     typing_sent_at = 0.0
@@ -104,10 +101,8 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
             return
         try:
             room = await room_get_for_member_async(slug=slug, user=self.user)
-            if not await socket_slot_acquire_async(user_id=self.user.pk):
-                await self.close(code=protocol.CLOSE_TOO_MANY)
+            if not await self.socket_slot_take():
                 return
-            self.holds_socket_slot = True
             # Pages ask for presence and typing with ?presence=1 (see wants_presence).
             self.wants_presence = b"presence=1" in self.scope.get("query_string", b"").split(b"&")
             # Join before reading history: a message committed in between then
@@ -186,12 +181,6 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # the layer is down; its group entries expire by themselves
                 logger.warning("Could not leave group %s", group)
-        if self.holds_socket_slot:
-            self.holds_socket_slot = False
-            try:
-                await socket_slot_release_async(user_id=self.user.pk)
-            except Exception:
-                logger.warning("Could not release a socket slot of user %s", self.user.pk)
 
     # --- Presence: announced on arrival and departure, re-synced on every heartbeat
 

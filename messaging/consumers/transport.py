@@ -16,7 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from messaging import protocol
-from messaging.consumers.common import session_expiry
+from messaging.consumers.common import (
+    session_expiry,
+    socket_slot_acquire_async,
+    socket_slot_release_async,
+)
 from messaging.outbound import InboundBuffer, OutboundQueue, daphne_flow_control
 from messaging.throttle import FrameBudget, retry_after_seconds
 
@@ -31,6 +35,7 @@ class SocketTransport:
     outbound: OutboundQueue
     inbound: InboundBuffer
     cleaned_up = False
+    holds_socket_slot = False
     closing = False
     heard_at = 0.0
     # Pongs owed for pings sent: only those are taken off the line before the
@@ -143,6 +148,16 @@ class SocketTransport:
         elif answer:
             await self.send_json(frame)
 
+    # --- The user's socket slots (PARLEY_MAX_SOCKETS_PER_USER, room pages and sidebars together)
+
+    async def socket_slot_take(self) -> bool:
+        """Take one of the user's socket slots; False, and closed with 4429, when none is free."""
+        if not await socket_slot_acquire_async(user_id=self.user.pk):
+            await self.close(code=protocol.CLOSE_TOO_MANY)
+            return False
+        self.holds_socket_slot = True
+        return True
+
     # --- Watching an open socket
 
     async def transport_start(self) -> bool:
@@ -225,6 +240,12 @@ class SocketTransport:
             await self.socket_cleanup()
         except Exception:
             logger.exception("The clean-up of a socket failed")
+        if self.holds_socket_slot:
+            self.holds_socket_slot = False
+            try:
+                await socket_slot_release_async(user_id=self.user.pk)
+            except Exception:
+                logger.warning("Could not release a socket slot of user %s", self.user.pk)
 
     async def socket_cleanup(self) -> None:
         """Leave groups, presence and slots; each consumer says what it holds."""

@@ -215,10 +215,15 @@ async def test_posting_in_ten_rooms_at_once_does_not_multiply_the_users_budget(
         await send(socket, f"hello room {n}", client_id=f"c-{n}")
     answers = [await socket.receive_json_from() for socket in sockets]
 
-    assert [answer["type"] for answer in answers] == ["message.new"] * 5 + ["error"] * 5
-    for n, refusal in enumerate(answers[5:], start=5):
-        assert (refusal["code"], refusal["client_id"]) == ("rate_limited", f"c-{n}")
+    # The ten sockets are served concurrently: which five get through is a matter of order.
+    accepted = [answer for answer in answers if answer["type"] == "message.new"]
+    refused = [answer for answer in answers if answer["type"] == "error"]
+    assert (len(accepted), len(refused)) == (5, 5), answers
+    for refusal in refused:
+        assert refusal["code"] == "rate_limited"
         assert refusal["retry_after"] > 0
+    answered = {a["message"]["client_id"] for a in accepted} | {r["client_id"] for r in refused}
+    assert answered == {f"c-{n}" for n in range(10)}
     assert await database_sync_to_async(Message.objects.count)() == 5
 
 
