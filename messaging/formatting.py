@@ -62,6 +62,17 @@ def _split_mentions(state: StateCore) -> None:
     usernames = state.env.get("mentions")
     if not usernames:
         return
+    _text_outside_links_rewrite(state, lambda token, _before: _split_text(token.content, usernames))
+
+
+def _text_outside_links_rewrite(
+    state: StateCore, rewrite: Callable[[Token, list[Token]], Iterable[Token] | None]
+) -> None:
+    """Replace each text token outside a link by what ``rewrite`` makes of it.
+
+    ``rewrite`` sees the token and the tokens already kept before it in its
+    block, and returns None to keep the token as it is.
+    """
     for block in state.tokens:
         if block.type != "inline" or not block.children:
             continue
@@ -70,10 +81,11 @@ def _split_mentions(state: StateCore) -> None:
         for token in block.children:
             inside_link += token.type == "link_open"
             inside_link -= token.type == "link_close"
-            if token.type != "text" or inside_link:
+            made = None if token.type != "text" or inside_link else rewrite(token, children)
+            if made is None:
                 children.append(token)
-                continue
-            children.extend(_split_text(token.content, usernames))
+            else:
+                children.extend(made)
         block.children = children
 
 
@@ -132,20 +144,14 @@ def _capped(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline,
 
 def _capped_linkify(state: StateCore) -> None:
     """Bare URLs to links while the budget lasts; the rest of the body stays plain text."""
-    for block in state.tokens:
-        if block.type != "inline" or not block.children:
-            continue
-        children: list[Token] = []
-        inside_link = 0
-        for token in block.children:
-            inside_link += token.type == "link_open"
-            inside_link -= token.type == "link_close"
-            if token.type != "text" or inside_link or _link_budget(state.env) <= 0:
-                children.append(token)
-                continue
-            after_escape = bool(children) and children[-1].type == "text_special"
-            children.extend(_linkify_text(state, token, after_escape=after_escape))
-        block.children = children
+
+    def linkify(token: Token, before: list[Token]) -> Iterable[Token] | None:
+        if _link_budget(state.env) <= 0:
+            return None
+        after_escape = bool(before) and before[-1].type == "text_special"
+        return _linkify_text(state, token, after_escape=after_escape)
+
+    _text_outside_links_rewrite(state, linkify)
 
 
 def _linkify_text(state: StateCore, token: Token, *, after_escape: bool) -> Iterable[Token]:
