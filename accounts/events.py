@@ -5,20 +5,10 @@ the sockets it opened: each socket joins a group for its user and one for its
 session, and these functions tell those groups to close.
 """
 
-import hashlib
-
-from config.broadcast import group_send_on_commit
+from realtime.broadcast import group_send_on_commit
+from realtime.groups import session_group_name, user_group_name
 
 SOCKETS_CLOSE_EVENT = {"type": "session.ended"}
-
-
-def user_group_name(user_id: int) -> str:
-    return f"user-{user_id}"
-
-
-def session_group_name(session_key: str) -> str:
-    # Session keys are secrets: never put them in a group name (Redis keys) as they are.
-    return "session-" + hashlib.sha256(session_key.encode()).hexdigest()[:40]
 
 
 def user_sockets_close(*, user_id: int) -> None:

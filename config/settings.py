@@ -192,7 +192,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 
 if REDIS_URL:
     # "pubsub" (default): one PUBLISH per group event, and each process hands it
-    # to its own sockets of the group (config/layers.py). "lists": channels_redis'
+    # to its own sockets of the group (realtime/layers.py). "lists": channels_redis'
     # RedisChannelLayer, one list entry and one blocking pop per receiving socket,
     # with per-socket capacity.
     # Chosen by measurement (bench/README.md).
@@ -213,7 +213,7 @@ if REDIS_URL:
     else:
         CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "config.layers.RedisPubSubLayer",
+                "BACKEND": "realtime.layers.RedisPubSubLayer",
                 "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
             }
         }
@@ -225,8 +225,8 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {
-        # Channels' in-memory layer minus its per-call scans (config/layers.py).
-        "default": {"BACKEND": "config.layers.LocalChannelLayer", "CONFIG": {"capacity": 1000}}
+        # Channels' in-memory layer minus its per-call scans (realtime/layers.py).
+        "default": {"BACKEND": "realtime.layers.LocalChannelLayer", "CONFIG": {"capacity": 1000}}
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -14,20 +14,16 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from messaging.models import CLIENT_ID_MAX_LENGTH
-
-# Close codes in the 4000-4999 range reserved for applications, echoing HTTP.
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_NOT_A_MEMBER = 4403
-CLOSE_NO_SUCH_ROOM = 4404
-CLOSE_TOO_MANY = 4429  # too many open sockets for this user, and nothing else
-CLOSE_FLOODING = 4420  # too many refused or rate-limited frames, or frames past the inbound limit
-CLOSE_NO_PONG = 4408  # nothing at all from the client for a while after a ping
-# The database or channel layer is unavailable. Not 1013: autobahn (daphne) only
-# lets applications send 1000 and 3000-4999.
-CLOSE_TRY_AGAIN_LATER = 4503
-
-# The page gives up on these (no reconnect): bench/client.py reads them from here.
-FINAL_CLOSES = frozenset({CLOSE_UNAUTHENTICATED, CLOSE_NOT_A_MEMBER, CLOSE_NO_SUCH_ROOM})
+from realtime.codes import (  # noqa: F401  (the protocol's close codes, defined there)
+    CLOSE_FLOODING,
+    CLOSE_NO_PONG,
+    CLOSE_NO_SUCH_ROOM,
+    CLOSE_NOT_A_MEMBER,
+    CLOSE_TOO_MANY,
+    CLOSE_TRY_AGAIN_LATER,
+    CLOSE_UNAUTHENTICATED,
+    FINAL_CLOSES,
+)
 
 # The server's heartbeat (every PARLEY_PING_INTERVAL seconds) and the page's answer.
 PING_TEXT = json.dumps({"type": "ping"})

@@ -3,37 +3,27 @@
 import logging
 from typing import Any
 
-from accounts.events import user_group_name
-from config.broadcast import group_send_on_commit
+from realtime.broadcast import group_send_on_commit
+from realtime.groups import (
+    room_activity_group_name,
+    room_group_name,
+    room_messages_group_name,
+    user_group_name,
+)
 from rooms.models import Membership, Room
 
 logger = logging.getLogger(__name__)
 
 
-def room_group_name(room: Room) -> str:
-    """The channel-layer group that every open socket of ``room`` joins."""
-    return f"room-{room.pk}"
-
-
-def room_messages_group_name(room: Room) -> str:
-    """The group of each process's room fan-out (messaging/fanout.py): new messages only."""
-    return f"room-{room.pk}-messages"
-
-
 def room_message_send_on_commit(*, room: Room, event: dict[str, Any]) -> None:
     """Send a ``message.new`` event to every process with a socket in the room, once each."""
-    group = room_messages_group_name(room)
+    group = room_messages_group_name(room.pk)
     group_send_on_commit(group, {**event, "group": group})
-
-
-def room_presence_group_name(room: Room) -> str:
-    """The group of open pages that show who is online and typing in ``room``."""
-    return f"presence-{room.pk}"
 
 
 def room_event_send_on_commit(*, room: Room, event: dict[str, Any]) -> None:
     """Send ``event`` to the room's group after the current transaction commits."""
-    group_send_on_commit(room_group_name(room), event)
+    group_send_on_commit(room_group_name(room.pk), event)
 
 
 def room_payload(room: Room) -> dict[str, Any]:
@@ -78,14 +68,8 @@ def member_removed(*, room: Room, user_id: int, reason: str) -> None:
     )
 
 
-def room_activity_group_name(room_or_id: Room | int) -> str:
-    """The group of sidebars following ``room``: told about new messages only."""
-    room_id = room_or_id.pk if isinstance(room_or_id, Room) else room_or_id
-    return f"activity-{room_id}"
-
-
 def room_activity_send_on_commit(*, room: Room, event: dict[str, Any]) -> None:
-    group_send_on_commit(room_activity_group_name(room), event)
+    group_send_on_commit(room_activity_group_name(room.pk), event)
 
 
 def inbox_changed(*, user_id: int) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
 from rooms.models import Membership, Room
@@ -68,6 +69,15 @@ WRITES = {
     Action.INVITE,
     Action.LOCK,
     Action.SLOW_MODE,
+}
+
+
+# What a room's state says to someone who may not post in it: the refusal's
+# detail, the composer's notice on the page (sent to it in its constants) and
+# the server-rendered notice, all from here.
+ROOM_STATE_SENTENCES = {
+    "archived": _lazy("This room is archived: it is read-only."),
+    "locked": _lazy("This room is locked: only moderators can post."),
 }
 
 
@@ -137,7 +147,7 @@ def denial(
     if RANK[role] < RANK[LOWEST_ROLE[action]]:
         return Denial("forbidden", _("Your role in this room does not allow that."))
     if action in WRITES and room.is_archived:
-        return Denial("archived", _("This room is archived: it is read-only."))
+        return Denial("archived", str(ROOM_STATE_SENTENCES["archived"]))
     if action in AGAINST_MEMBERS:
         if target is None or target.room_id != room.pk:
             return Denial("not_found", _("That person is not a member of this room."))
@@ -156,7 +166,7 @@ def denial(
             # Staff read and moderate anywhere, but speak only where they joined.
             return Denial("forbidden", _("Join the room to post in it."))
         if room.is_locked and RANK[role] < RANK[Role.MODERATOR]:
-            return Denial("locked", _("This room is locked: only moderators can post."))
+            return Denial("locked", str(ROOM_STATE_SENTENCES["locked"]))
         if membership is not None and membership.is_muted:
             return Denial(
                 "muted",

@@ -1,12 +1,16 @@
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from accounts.models import User
+from config.asgi import application
 from rooms.models import Membership, Room
 from tests.factories import MembershipFactory, RoomFactory, UserFactory
+from tests.support.sockets import ORIGIN, session_cookie
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -15,7 +19,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 def _in_memory_channel_layer(settings):
     """Each test gets a fresh in-process channel layer, whatever the environment says."""
     # The embedded default's layer, with Channels' default capacity (100) as before.
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "config.layers.LocalChannelLayer"}}
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "realtime.layers.LocalChannelLayer"}}
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()
@@ -115,3 +119,32 @@ def client_for(db) -> Callable[[User], Client]:
         return client
 
     return make
+
+
+@pytest.fixture
+async def open_socket() -> AsyncIterator[Callable]:
+    """Open a websocket to a room through the project's whole ASGI stack."""
+    communicators: list[WebsocketCommunicator] = []
+
+    async def open_(
+        user: User | None, slug: str = "lobby", *, query: str = "", origin: bytes = ORIGIN
+    ) -> WebsocketCommunicator:
+        headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
+        if user is not None:
+            headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
+        path = f"/ws/rooms/{slug}/" + (f"?{query}" if query else "")
+        communicator = WebsocketCommunicator(application, path, headers=headers)
+        communicators.append(communicator)
+        return communicator
+
+    yield open_
+    for communicator in communicators:
+        await communicator.disconnect()
+
+
+@pytest.fixture
+def roomy_inbound(settings):
+    """Room for a whole flood in the socket's inbound buffer, so a test sees the frame
+    budget and the strikes at work rather than the buffer's own overflow close."""
+    settings.PARLEY_INBOUND_MAX_FRAMES = 100_000
+    settings.PARLEY_INBOUND_MAX_BYTES = 1 << 30

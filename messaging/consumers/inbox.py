@@ -6,13 +6,12 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
-from accounts.events import session_group_name, user_group_name
 from messaging import protocol
 from messaging.consumers.common import (
     unread_counts_async,
 )
 from messaging.consumers.transport import SocketTransport
-from rooms.events import room_activity_group_name
+from realtime.groups import room_activity_group_name, session_group_name, user_group_name
 
 logger = logging.getLogger(__name__)
 
@@ -121,5 +120,5 @@ class InboxConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
         await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
 
     async def layer_lost(self, event: dict[str, Any]) -> None:
-        """This process lost Redis (config/layers.py): the page reconnects and catches up."""
+        """This process lost Redis (realtime/layers.py): the page reconnects and catches up."""
         await self.close(code=protocol.CLOSE_TRY_AGAIN_LATER)

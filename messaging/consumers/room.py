@@ -11,7 +11,6 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from accounts.events import session_group_name, user_group_name
 from messaging import protocol
 from messaging.consumers.common import (
     catch_up_from_query,
@@ -27,10 +26,16 @@ from messaging.consumers.common import (
     room_get_for_member_async,
 )
 from messaging.consumers.transport import SocketTransport
-from messaging.fanout import RoomFanout, room_fanout
 from messaging.services import MessageRejected
 from messaging.throttle import retry_after_seconds
-from rooms.events import room_group_name, room_messages_group_name, room_presence_group_name
+from realtime.fanout import RoomFanout, room_fanout
+from realtime.groups import (
+    room_group_name,
+    room_messages_group_name,
+    room_presence_group_name,
+    session_group_name,
+    user_group_name,
+)
 from rooms.models import Room
 from rooms.selectors import NotAMember
 
@@ -147,13 +152,13 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
 
     async def groups_join(self, room: Room) -> None:
         self.room_joined = room
-        groups = [room_group_name(room), user_group_name(self.user.pk)]
+        groups = [room_group_name(room.pk), user_group_name(self.user.pk)]
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
             groups.append(session_group_name(session_key))
         if self.wants_presence:
             # Presence and typing chatter goes only to pages that show it.
-            groups.append(room_presence_group_name(room))
+            groups.append(room_presence_group_name(room.pk))
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined += (group,)
@@ -161,7 +166,7 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
         # they wait in the outbound queue until the history frame has gone (connect()).
         self.outbound.hold()
         self.fanout = room_fanout()
-        await self.fanout.join(room_messages_group_name(room), self)
+        await self.fanout.join(room_messages_group_name(room.pk), self)
 
     async def disconnect(self, code: int) -> None:
         await self.socket_cleanup_once()
@@ -171,7 +176,7 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
             self.heartbeat.cancel()
         if self.fanout is not None:
             try:
-                await self.fanout.leave(room_messages_group_name(self.room_joined), self)
+                await self.fanout.leave(room_messages_group_name(self.room_joined.pk), self)
             except Exception:  # the layer is down; the rest of the clean-up still runs
                 logger.warning("Could not leave the fan-out of room %s", self.room_joined.slug)
         if self.room is not None:
@@ -232,7 +237,7 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
             logger.warning("Could not record leaving room %s", self.room.slug)
 
     async def presence_broadcast(self, event: dict[str, Any]) -> None:
-        await self.channel_layer.group_send(room_presence_group_name(self.room), event)
+        await self.channel_layer.group_send(room_presence_group_name(self.room.pk), event)
 
     # --- Frames from the page
 
@@ -392,7 +397,7 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
 
     # --- Group events: one handler each, and they only send
 
-    # --- New messages, written by the room fan-out (messaging/fanout.py)
+    # --- New messages, written by the room fan-out (realtime/fanout.py)
 
     def push_text(self, text: str) -> None:
         self.outbound.put(text)
@@ -445,5 +450,5 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
         await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
 
     async def layer_lost(self, event: dict[str, Any]) -> None:
-        """This process lost Redis (config/layers.py): the page reconnects and catches up."""
+        """This process lost Redis (realtime/layers.py): the page reconnects and catches up."""
         await self.close(code=protocol.CLOSE_TRY_AGAIN_LATER)

@@ -1,6 +1,6 @@
 """What every Parley socket does between its ASGI server and its page, whatever it carries.
 
-Bounded queues both ways (messaging/outbound.py), one close, a heartbeat that
+Bounded queues both ways (realtime/outbound.py), one close, a heartbeat that
 notices a connection gone silent, a periodic look at the session, and a
 clean-up that runs exactly once however the socket ends: a disconnect, a
 write the server refused, a crash of a handler or a cancellation by the server.
@@ -21,8 +21,8 @@ from messaging.consumers.common import (
     socket_slot_acquire_async,
     socket_slot_release_async,
 )
-from messaging.outbound import InboundBuffer, OutboundQueue, daphne_flow_control
 from messaging.throttle import FrameBudget, retry_after_seconds
+from realtime.outbound import InboundBuffer, OutboundQueue, daphne_flow_control
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from config.asgi import application
 from messaging.models import Message
 from rooms.models import Membership
 from tests.factories import MembershipFactory, MessageFactory, RoomFactory
-from tests.messaging.conftest import ORIGIN, session_cookie
 from tests.messaging.test_consumers import joined, send
+from tests.support.sockets import ORIGIN, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 from accounts.models import User
 from messaging.models import Message
 from tests.factories import PASSWORD, MessageFactory
-from tests.messaging.conftest import ORIGIN
 from tests.messaging.test_consumers import close_code, joined, send
+from tests.support.sockets import ORIGIN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

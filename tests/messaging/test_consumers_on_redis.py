@@ -19,7 +19,7 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 REDIS_LAYERS = {
-    "pubsub": "config.layers.RedisPubSubLayer",
+    "pubsub": "realtime.layers.RedisPubSubLayer",
     "lists": "channels_redis.core.RedisChannelLayer",
 }
 

@@ -11,11 +11,9 @@ from audit.models import AuditLogEntry
 from messaging.models import Message
 from rooms.models import Ban, Membership, Room
 from tests.factories import BanFactory, MembershipFactory, MessageFactory
-from tests.messaging import conftest as messaging_conftest
 from tests.messaging.test_consumers import close_code, joined
 
 # The websocket fixture lives with the messaging tests; here it is borrowed, not copied.
-open_socket = messaging_conftest.open_socket
 
 Logged = AuditLogEntry.Action
 

@@ -15,11 +15,9 @@ from rooms.models import Membership, Room
 from rooms.selectors import unread_counts
 from rooms.services import direct_room_get_or_create, room_create
 from tests.factories import MessageFactory, RoomFactory, UserFactory
-from tests.messaging import conftest as messaging_conftest
 from tests.messaging.test_consumers import close_code, joined, send
 
 # The websocket fixture lives with the messaging tests; here it is borrowed, not copied.
-open_socket = messaging_conftest.open_socket
 
 
 @pytest.fixture

@@ -23,11 +23,9 @@ from tests.factories import (
     RoomFactory,
     UserFactory,
 )
-from tests.messaging import conftest as messaging_conftest
 from tests.messaging.test_consumers import close_code, joined
 
 # The websocket fixture lives with the messaging tests; here it is borrowed, not copied.
-open_socket = messaging_conftest.open_socket
 
 Role = Membership.Role
 ROLES = ["non_member", "member", "moderator", "owner", "staff"]

@@ -10,11 +10,9 @@ from channels.db import database_sync_to_async
 from audit.models import AuditLogEntry
 from rooms.models import Membership
 from tests.factories import BanFactory, InvitationFactory, MembershipFactory, MessageFactory
-from tests.messaging import conftest as messaging_conftest
 from tests.messaging.test_consumers import close_code, joined
 
 # The websocket fixture lives with the messaging tests; here it is borrowed, not copied.
-open_socket = messaging_conftest.open_socket
 
 
 @pytest.fixture

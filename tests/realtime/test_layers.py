@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from channels.exceptions import ChannelFull
 
-from config.layers import LocalChannelLayer
+from realtime.layers import LocalChannelLayer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -213,7 +213,7 @@ def test_without_redis_the_project_uses_the_local_layer():
     # The test suite swaps the layer for every test, so the project's own setting is read fresh.
     backend = project_setting("settings.CHANNEL_LAYERS['default']['BACKEND']", env={})
 
-    assert backend == "config.layers.LocalChannelLayer"
+    assert backend == "realtime.layers.LocalChannelLayer"
 
 
 def test_with_redis_the_project_uses_the_redis_pubsub_layer():
@@ -222,7 +222,7 @@ def test_with_redis_the_project_uses_the_redis_pubsub_layer():
         env={"REDIS_URL": "redis://127.0.0.1:6379/0"},
     )
 
-    assert backend == "config.layers.RedisPubSubLayer"
+    assert backend == "realtime.layers.RedisPubSubLayer"
 
 
 def test_redis_list_layer_on_request():

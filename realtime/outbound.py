@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from messaging.fanout import send_eagerly, send_finish
+from realtime.fanout import send_eagerly, send_finish
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""New messages through the process's room fan-out (messaging/fanout.py).
+"""New messages through the process's room fan-out (realtime/fanout.py).
 
 One fan-out channel per process is the only member of a room's message
 group; it writes each message to the room's local sockets directly. These
@@ -16,17 +16,16 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from config import layers
 from config.asgi import application
-from messaging import fanout
 from messaging.consumers import room as room_consumer
-from messaging.fanout import room_fanout
 from messaging.models import Message
 from messaging.services import message_create
-from rooms.events import room_group_name, room_messages_group_name
+from realtime import fanout, layers
+from realtime.fanout import room_fanout
+from realtime.groups import room_group_name, room_messages_group_name
 from tests.factories import MembershipFactory, UserFactory
-from tests.messaging.conftest import ORIGIN, session_cookie
 from tests.messaging.test_consumers import close_code, joined, send
+from tests.support.sockets import ORIGIN, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,7 +58,7 @@ async def test_the_process_joins_a_rooms_message_group_once_and_leaves_with_the_
     open_socket, member, other_member, room
 ):
     layer = get_channel_layer()
-    group = room_messages_group_name(room)
+    group = room_messages_group_name(room.pk)
     sockets = [await open_socket(member.user) for _ in range(2)] + [
         await open_socket(other_member.user)
     ]
@@ -228,7 +227,7 @@ async def test_a_socket_told_twice_that_the_layer_is_lost_closes_once(
     layer = get_channel_layer()
 
     # As the Redis layer does: every channel of the process hears it, the fan-out's too.
-    for channel in [room_fanout().channel_name, *layer.groups[room_group_name(room)]]:
+    for channel in [room_fanout().channel_name, *layer.groups[room_group_name(room.pk)]]:
         await layer.send(channel, {"type": "layer.lost"})
 
     for socket in sockets:
@@ -240,7 +239,7 @@ async def test_the_fan_out_renews_its_group_membership_before_the_layer_forgets_
     open_socket, member, other_member, settings, monkeypatch
 ):
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "config.layers.LocalChannelLayer", "CONFIG": {"group_expiry": 1}}
+        "default": {"BACKEND": "realtime.layers.LocalChannelLayer", "CONFIG": {"group_expiry": 1}}
     }
     channel_layers.backends.clear()
     monkeypatch.setattr(layers, "SWEEP_INTERVAL", 0.0)

@@ -6,7 +6,7 @@ import pytest
 
 from bench.client import FINAL_CLOSES
 from messaging import protocol
-from messaging.outbound import InboundBuffer, OutboundQueue, text_size
+from realtime.outbound import InboundBuffer, OutboundQueue, text_size
 
 CLOSE = 4503
 

@@ -9,7 +9,7 @@ for one message. Here one process-wide channel per event loop, the
 delivers a message once per process (one PUBLISH on Redis for all of them),
 and the fan-out hands the pre-encoded frame to each local socket of the room
 with a direct, usually synchronous, write (``RoomConsumer.push_text``, into the
-socket's ``messaging.outbound.OutboundQueue``).
+socket's ``realtime.outbound.OutboundQueue``).
 
 Only ``message.new`` goes this way: it is the one event sent at chat rate and
 the same for every receiver. Everything else (edits, deletes, moderation,

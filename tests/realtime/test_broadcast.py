@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from config.broadcast import group_send_now_or_soon, group_send_on_commit
+from realtime.broadcast import group_send_now_or_soon, group_send_on_commit
 
 GROUP = "room.lobby"
 
@@ -118,11 +118,11 @@ async def test_a_failed_send_is_logged_and_later_events_are_still_sent(monkeypat
     channel = await listener()
     failing_on(monkeypatch, failing_id=2)
 
-    with caplog.at_level(logging.ERROR, logger="config.broadcast"):
+    with caplog.at_level(logging.ERROR, logger="realtime.broadcast"):
         await database_sync_to_async(announce)([1, 2, 3])
         assert await received_ids(channel, 2) == [1, 3]
 
-    [record] = [r for r in caplog.records if r.name == "config.broadcast"]
+    [record] = [r for r in caplog.records if r.name == "realtime.broadcast"]
     assert record.levelno == logging.ERROR
     assert record.getMessage() == "Could not send message.new to group room.lobby"
     assert isinstance(record.exc_info[1], ConnectionError)
