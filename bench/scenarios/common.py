@@ -26,6 +26,10 @@ def body_for(key: int) -> str:
     return f"bench:{key}: {PADDING}"
 
 
+PING = json.dumps({"type": "ping"})
+PONG = json.dumps({"type": "pong"})
+
+
 @dataclass(frozen=True)
 class Wire:
     """How one server under test is spoken to: URLs, the send frame, what counts as a delivery."""
@@ -59,6 +63,10 @@ class Wire:
 
     def is_error(self, text: str) -> bool:
         return self.server == "parley" and text.startswith('{"type": "error"')
+
+    def is_ping(self, text: str) -> bool:
+        # Unanswered, Parley closes the socket with 4408 after two ping intervals.
+        return self.server == "parley" and text == PING
 
     async def connect(
         self, room: str, cookies: dict[str, str], query: str = ""

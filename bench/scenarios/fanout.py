@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from bench.scenarios.common import (
+    PONG,
     TOKEN,
     CpuMeter,
     Wire,
@@ -155,6 +156,8 @@ class FanOut:
                         self.arrived(int(match[1]), room, member, now)
                 elif wire.is_error(text):
                     self.errors += 1
+                elif wire.is_ping(text):
+                    await ws.send(PONG)
         except ConnectionClosed:
             pass
         self.closed += 1
