@@ -14,12 +14,14 @@ tests' synchronous client) the event is sent before returning, as before.
 """
 
 import asyncio
+import json
 import logging
 import weakref
 from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -92,4 +94,9 @@ def group_send_on_commit(group: str, event: dict[str, Any]) -> None:
     group messages at most once, so a failure is logged, not raised: the data
     is already stored and clients catch up by message id.
     """
+    if settings.DEBUG or settings.PARLEY_EVENTS_ROUND_TRIP:
+        # Here, not when it is delivered: a value that would not survive Redis
+        # (a datetime, a lazy translation, a model) fails with a traceback that
+        # points at the code that made the event, not at a socket much later.
+        event = json.loads(json.dumps(event))
     transaction.on_commit(lambda: group_send_now_or_soon(group, event), robust=True)
