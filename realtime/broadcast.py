@@ -18,6 +18,7 @@ import json
 import logging
 import weakref
 from typing import Any
+from uuid import uuid4
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -100,3 +101,15 @@ def group_send_on_commit(group: str, event: dict[str, Any]) -> None:
         # points at the code that made the event, not at a socket much later.
         event = json.loads(json.dumps(event))
     transaction.on_commit(lambda: group_send_now_or_soon(group, event), robust=True)
+
+
+async def layer_round_trip() -> None:
+    """Raise unless the channel layer answers (``/healthz``)."""
+    layer = get_channel_layer()
+    if layer is None:
+        raise LookupError("no channel layer is configured")
+    # A group nobody is in: every layer's group_send makes its round trip to the
+    # backend (Redis) and leaves nothing behind, whichever Redis layer is chosen;
+    # reading back from a channel would need a subscription the pub/sub layer
+    # only releases when a receive is cancelled.
+    await layer.group_send(f"healthz-{uuid4().hex}", {"type": "healthz.ping"})
