@@ -19,6 +19,7 @@ from realtime.groups import (
     room_activity_group_name,
     room_group_name,
     room_messages_group_name,
+    user_group_name,
 )
 from rooms.models import Membership, Room
 from rooms.permissions import RANK, Action, Actor, PermissionDenied, check
@@ -279,4 +280,10 @@ def membership_read_mark(*, room: Room, user: User, message_id: int) -> int:
             last_read_id=newest.pk
         )
     membership = Membership.objects.filter(room=room, user=user).only("last_read_id").first()
-    return membership.last_read_id if membership else 0
+    last_read_id = membership.last_read_id if membership else 0
+    if membership is not None:
+        # Every page of this user (other tabs, the sidebar) learns the new marker.
+        group_send_on_commit(
+            user_group_name(user.pk), events.room_read(room=room.slug, last_read_id=last_read_id)
+        )
+    return last_read_id

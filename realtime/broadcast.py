@@ -103,6 +103,22 @@ def group_send_on_commit(group: str, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: group_send_now_or_soon(group, event), robust=True)
 
 
+# --- For consumers: what a socket does with the layer, so nothing else touches it
+
+
+async def group_send(group: str, event: dict[str, Any]) -> None:
+    """Send ``event`` now, for what is not stored and so has no commit to wait for (typing)."""
+    await get_channel_layer().group_send(group, event)
+
+
+async def group_join(group: str, channel_name: str) -> None:
+    await get_channel_layer().group_add(group, channel_name)
+
+
+async def group_leave(group: str, channel_name: str) -> None:
+    await get_channel_layer().group_discard(group, channel_name)
+
+
 async def layer_round_trip() -> None:
     """Raise unless the channel layer answers (``/healthz``)."""
     layer = get_channel_layer()
