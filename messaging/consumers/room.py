@@ -23,7 +23,7 @@ from messaging.consumers.common import (
 )
 from messaging.consumers.presence import RoomPresence
 from messaging.services import MessageRejected
-from messaging.typing import TypingThrottle, typing_announce
+from messaging.typing_notices import TypingThrottle, typing_announce
 from realtime import events
 from realtime.fanout import RoomFanout, room_fanout
 from realtime.groups import room_group_name, room_messages_group_name, room_presence_group_name

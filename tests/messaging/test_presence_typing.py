@@ -12,7 +12,7 @@ import pytest
 import redis
 from channels.db import database_sync_to_async
 
-from messaging import typing as typing_notices
+from messaging import typing_notices
 from messaging.presence import presence_enter, presence_leave, presence_online, presence_ttl
 from tests.factories import MembershipFactory, UserFactory
 from tests.messaging.test_consumers import close_code, joined

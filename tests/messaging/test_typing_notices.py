@@ -4,8 +4,8 @@ import asyncio
 
 from channels.layers import get_channel_layer
 
-from messaging import typing as typing_notices
-from messaging.typing import TypingThrottle, typing_announce
+from messaging import typing_notices
+from messaging.typing_notices import TypingThrottle, typing_announce
 from realtime import events
 from realtime.groups import room_presence_group_name
 
