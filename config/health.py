@@ -8,14 +8,14 @@ a probe every few seconds from every balancer must stay cheap.
 import asyncio
 import logging
 from collections.abc import Awaitable
-from uuid import uuid4
 
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
+
+from realtime.broadcast import layer_round_trip
 
 logger = logging.getLogger(__name__)
 
@@ -27,17 +27,6 @@ def _database_select_one() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
-
-
-async def _channel_layer_round_trip() -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        raise LookupError("no channel layer is configured")
-    # A group nobody is in: every layer's group_send makes its round trip to the
-    # backend (Redis) and leaves nothing behind, whichever Redis layer is chosen;
-    # reading back from a channel would need a subscription the pub/sub layer
-    # only releases when a receive is cancelled.
-    await layer.group_send(f"healthz-{uuid4().hex}", {"type": "healthz.ping"})
 
 
 async def _answers(name: str, check: Awaitable[None]) -> bool:
@@ -56,7 +45,7 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     names = ("database", "channel_layer")
     results = await asyncio.gather(
         _answers("database", sync_to_async(_database_select_one)()),
-        _answers("channel_layer", _channel_layer_round_trip()),
+        _answers("channel_layer", layer_round_trip()),
     )
     failed = [name for name, ok in zip(names, results, strict=True) if not ok]
     if failed:

@@ -275,6 +275,9 @@ PARLEY_PING_INTERVAL = float(os.environ.get("PARLEY_PING_INTERVAL", "20"))
 PARLEY_PING_TIMEOUT = float(os.environ.get("PARLEY_PING_TIMEOUT", "20"))
 # How often an open socket checks that its session still signs its user in (else 4401).
 PARLEY_SESSION_RECHECK = float(os.environ.get("PARLEY_SESSION_RECHECK", "60"))
+# Events sent on commit are round-tripped through JSON where they are made (always
+# with DEBUG): a value that Redis could not carry fails there. The tests turn it on.
+PARLEY_EVENTS_ROUND_TRIP = env_bool("PARLEY_EVENTS_ROUND_TRIP", default=False)
 
 # ---------------------------------------------------------------------------
 # Authentication (django-allauth)

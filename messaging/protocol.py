@@ -24,9 +24,11 @@ from realtime.codes import (  # noqa: F401  (the protocol's close codes, defined
     CLOSE_UNAUTHENTICATED,
     FINAL_CLOSES,
 )
+from realtime.events import error as error_frame
+from realtime.events import ping
 
 # The server's heartbeat (every PARLEY_PING_INTERVAL seconds) and the page's answer.
-PING_TEXT = json.dumps({"type": "ping"})
+PING_TEXT = json.dumps(ping())
 PONG_MAX_CHARS = 64
 
 HISTORY_LIMIT = 50
@@ -93,12 +95,6 @@ Frame = SendMessage | EditMessage | DeleteMessage | Typing | MarkRead
 FRAME_TYPES = ("message.send", "message.edit", "message.delete", "typing", "read")
 REASON_MAX_LENGTH = 500
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number is no id, not a database error
-
-
-def error_frame(
-    *, code: str, detail: str, client_id: str | None = None, **extra: Any
-) -> dict[str, Any]:
-    return {"type": "error", "code": str(code), "detail": detail, "client_id": client_id, **extra}
 
 
 def is_pong(text: str | None) -> bool:

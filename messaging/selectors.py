@@ -1,37 +1,31 @@
 """Reads about messages."""
 
-import json
 from datetime import datetime
-from typing import Any
 
 from django.db import connection
 
 from accounts.models import User
 from messaging.formatting import body_render
 from messaging.models import Message
+from realtime import events
 from rooms.models import Room
 
 
-def message_payload(message: Message) -> dict[str, Any]:
-    """A message as it travels on the wire: JSON-safe values only.
-
-    ``channels_redis`` encodes events with msgpack, so a datetime that the
-    in-memory layer would pass through must already be a string here.
-    """
-    return {
-        "id": message.pk,
-        "room": message.room.slug,
-        "author": {
-            "username": message.author.username,
-            "display_name": message.author.shown_name,
-        },
-        "body": message.body,
-        "html": message.html or body_render(message.body),
-        "mentions": message_mentioned_usernames(message),
-        "created_at": iso_utc(message.created_at),
-        "edited_at": iso_utc(message.edited_at),
-        "client_id": message.client_id or None,
-    }
+def message_payload(message: Message) -> events.MessageFields:
+    """A message as it travels on the wire (realtime/events.py)."""
+    return events.message_fields(
+        id=message.pk,
+        room=message.room.slug,
+        author=events.person(
+            username=message.author.username, display_name=message.author.shown_name
+        ),
+        body=message.body,
+        html=message.html or body_render(message.body),
+        mentions=message_mentioned_usernames(message),
+        created_at=events.iso_utc(message.created_at),
+        edited_at=events.iso_utc(message.edited_at),
+        client_id=message.client_id or None,
+    )
 
 
 def message_mentioned_usernames(message: Message) -> list[str]:
@@ -43,13 +37,9 @@ def message_mentioned_usernames(message: Message) -> list[str]:
     return sorted(user.username for user in mentioned)
 
 
-def iso_utc(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
 def message_new_frame_text(message: Message) -> str:
     """The ``message.new`` frame for ``message``, encoded as the text sent on the wire."""
-    return json.dumps({"type": "message.new", "message": message_payload(message)})
+    return events.message_new_text(message_payload(message))
 
 
 def message_list(

@@ -13,10 +13,13 @@ from messaging.formatting import body_render, mentioned_usernames
 from messaging.models import BODY_MAX_LENGTH, Mention, Message
 from messaging.selectors import message_get_by_client_id, message_new_frame_text, message_payload
 from messaging.throttle import message_token_take, retry_after_seconds
-from rooms.events import (
-    room_activity_send_on_commit,
-    room_event_send_on_commit,
-    room_message_send_on_commit,
+from realtime import events
+from realtime.broadcast import group_send_on_commit
+from realtime.groups import (
+    room_activity_group_name,
+    room_group_name,
+    room_messages_group_name,
+    user_group_name,
 )
 from rooms.models import Membership, Room
 from rooms.permissions import RANK, Action, Actor, PermissionDenied, check
@@ -39,7 +42,7 @@ class MessageRejected(Exception):
     def from_denial(cls, denied: PermissionDenied) -> "MessageRejected":
         extra = {}
         if denied.denial.until is not None:
-            extra["until"] = denied.denial.until.isoformat().replace("+00:00", "Z")
+            extra["until"] = events.iso_utc(denied.denial.until)
         return cls(denied.code, denied.detail, **extra)
 
 
@@ -165,26 +168,24 @@ def message_create(
             _slow_mode_restart(actor=actor, at=message.created_at)
             # The same text acknowledges the message to its sender (message.frame_text).
             message.frame_text = frame_text = message_new_frame_text(message)
-            room_message_send_on_commit(
-                room=room,
-                event={
-                    "type": "message.new",
-                    # Encoded once here, not once per receiving socket.
-                    "text": frame_text,
-                    "sender_channel": sender_channel,
-                },
+            # To every process with a socket in the room, once each, encoded once.
+            messages_group = room_messages_group_name(room.pk)
+            group_send_on_commit(
+                messages_group,
+                events.message_new_event(
+                    text=frame_text, sender_channel=sender_channel, group=messages_group
+                ),
             )
-            room_activity_send_on_commit(
-                room=room,
-                event={
-                    "type": "room.activity",
-                    "room": room.slug,
-                    "id": message.pk,
-                    "author_id": author.pk,
-                    "author": author.shown_name,
-                    "mention_ids": [user.pk for user in mentioned],
-                    "excerpt": body[:140],
-                },
+            group_send_on_commit(
+                room_activity_group_name(room.pk),
+                events.room_activity(
+                    room=room.slug,
+                    id=message.pk,
+                    author_id=author.pk,
+                    author=author.shown_name,
+                    mention_ids=[user.pk for user in mentioned],
+                    excerpt=body[:140],
+                ),
             )
     except IntegrityError:
         # The same resend raced this one and won: answer with its message.
@@ -229,8 +230,8 @@ def message_edit(*, room: Room, user: User, message_id: int, body: str) -> Messa
         (Mention(message=message, user=user) for user in mentioned), ignore_conflicts=True
     )
     message.mentioned = mentioned
-    room_event_send_on_commit(
-        room=actor.room, event={"type": "message.edited", "message": message_payload(message)}
+    group_send_on_commit(
+        room_group_name(actor.room.pk), events.message_edited(message=message_payload(message))
     )
     return message
 
@@ -263,7 +264,7 @@ def message_delete(*, room: Room, user: User, message_id: int, reason: str = "")
             target_message=message,
             reason=reason.strip()[:500],
         )
-    room_event_send_on_commit(room=actor.room, event={"type": "message.deleted", "id": message.pk})
+    group_send_on_commit(room_group_name(actor.room.pk), events.message_deleted(id=message.pk))
     return message
 
 
@@ -279,4 +280,10 @@ def membership_read_mark(*, room: Room, user: User, message_id: int) -> int:
             last_read_id=newest.pk
         )
     membership = Membership.objects.filter(room=room, user=user).only("last_read_id").first()
-    return membership.last_read_id if membership else 0
+    last_read_id = membership.last_read_id if membership else 0
+    if membership is not None:
+        # Every page of this user (other tabs, the sidebar) learns the new marker.
+        group_send_on_commit(
+            user_group_name(user.pk), events.room_read(room=room.slug, last_read_id=last_read_id)
+        )
+    return last_read_id

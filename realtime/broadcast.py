@@ -14,12 +14,15 @@ tests' synchronous client) the event is sent before returning, as before.
 """
 
 import asyncio
+import json
 import logging
 import weakref
 from typing import Any
+from uuid import uuid4
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -92,4 +95,37 @@ def group_send_on_commit(group: str, event: dict[str, Any]) -> None:
     group messages at most once, so a failure is logged, not raised: the data
     is already stored and clients catch up by message id.
     """
+    if settings.DEBUG or settings.PARLEY_EVENTS_ROUND_TRIP:
+        # Here, not when it is delivered: a value that would not survive Redis
+        # (a datetime, a lazy translation, a model) fails with a traceback that
+        # points at the code that made the event, not at a socket much later.
+        event = json.loads(json.dumps(event))
     transaction.on_commit(lambda: group_send_now_or_soon(group, event), robust=True)
+
+
+# --- For consumers: what a socket does with the layer, so nothing else touches it
+
+
+async def group_send(group: str, event: dict[str, Any]) -> None:
+    """Send ``event`` now, for what is not stored and so has no commit to wait for (typing)."""
+    await get_channel_layer().group_send(group, event)
+
+
+async def group_join(group: str, channel_name: str) -> None:
+    await get_channel_layer().group_add(group, channel_name)
+
+
+async def group_leave(group: str, channel_name: str) -> None:
+    await get_channel_layer().group_discard(group, channel_name)
+
+
+async def layer_round_trip() -> None:
+    """Raise unless the channel layer answers (``/healthz``)."""
+    layer = get_channel_layer()
+    if layer is None:
+        raise LookupError("no channel layer is configured")
+    # A group nobody is in: every layer's group_send makes its round trip to the
+    # backend (Redis) and leaves nothing behind, whichever Redis layer is chosen;
+    # reading back from a channel would need a subscription the pub/sub layer
+    # only releases when a receive is cancelled.
+    await layer.group_send(f"healthz-{uuid4().hex}", {"type": "healthz.ping"})

@@ -23,10 +23,10 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
+from realtime.events import LAYER_LOST
+
 logger = logging.getLogger(__name__)
 
-# Sent to every socket of a process whose fan-out lost the channel layer.
-LAYER_LOST = "layer.lost"
 # Layers forget a group member after group_expiry (a day by default); the fan-out
 # outlives that, so it renews its memberships well before.
 GROUP_RENEW_SECONDS = 3600.0

@@ -33,6 +33,8 @@ from channels_redis.pubsub import (
     RedisSingleShardConnection,
 )
 
+from realtime.events import layer_lost
+
 logger = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 5.0
@@ -105,9 +107,6 @@ class LocalChannelLayer(InMemoryChannelLayer):
 # With REDIS_URL: channels_redis' pub/sub layer, told to close sockets when Redis goes away
 # ---------------------------------------------------------------------------
 
-# Sent to every socket of a process whose pub/sub connection to Redis broke.
-LAYER_LOST_EVENT = {"type": "layer.lost"}
-
 
 class _WatchedShard(RedisSingleShardConnection):
     """channels_redis' shard connection, whose receive loop also reports a broken connection.
@@ -138,7 +137,7 @@ class _WatchedShard(RedisSingleShardConnection):
                 await asyncio.sleep(1)
 
     def _tell_every_socket(self) -> None:
-        lost = self.channel_layer.channel_layer.serialize(LAYER_LOST_EVENT)
+        lost = self.channel_layer.channel_layer.serialize(layer_lost())
         for queue in self.channel_layer.channels.values():
             queue.put_nowait(lost)
 

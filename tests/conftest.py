@@ -43,6 +43,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _events_round_trip(settings):
+    """An event Redis could not carry fails in every test, where the code made it."""
+    settings.PARLEY_EVENTS_ROUND_TRIP = True
+
+
 @pytest.fixture
 def user(db) -> User:
     return UserFactory(username="ada", display_name="Ada Lovelace")

@@ -14,7 +14,6 @@ from django.utils.crypto import constant_time_compare
 from messaging import protocol
 from messaging.presence import presence_enter, presence_leave, presence_online
 from messaging.selectors import (
-    iso_utc,
     message_changes_since,
     message_list,
     message_new_frame_text,
@@ -27,6 +26,7 @@ from messaging.services import (
     message_edit,
 )
 from messaging.throttle import frame_token_take, socket_slot_acquire, socket_slot_release
+from realtime import events
 from rooms.models import Room
 from rooms.selectors import room_get_for_member, room_member_summaries, unread_counts
 
@@ -77,36 +77,36 @@ def session_expiry(*, session_key: str, user_id: int) -> datetime | None:
 
 
 @database_sync_to_async
-def presence_snapshot(*, room: Room) -> list[dict[str, str]]:
+def presence_snapshot(*, room: Room) -> list[events.Person]:
     """The members of ``room`` who have it open now, by name."""
     members = room_member_summaries(room=room)
     online = presence_online(room_id=room.pk, user_ids=[member["id"] for member in members])
     return [
-        {"username": member["username"], "display_name": member["display_name"]}
+        events.person(username=member["username"], display_name=member["display_name"])
         for member in members
         if member["id"] in online
     ]
 
 
 @database_sync_to_async
-def history_frame(*, room: Room, after: int | None, since: datetime | None) -> dict[str, Any]:
+def history_frame(*, room: Room, after: int | None, since: datetime | None) -> events.History:
     # Read before the query, so a change made while it runs is sent again next time.
-    server_time = iso_utc(timezone.now())
+    server_time = events.iso_utc(timezone.now())
     if after is None:
         messages, has_more = message_list(room=room, limit=protocol.HISTORY_LIMIT)
     else:
         messages, has_more = message_list(room=room, after=after, limit=protocol.CATCH_UP_LIMIT)
-    frame = {
-        "type": "history",
-        "messages": [message_payload(message) for message in messages],
-        "has_more": has_more,
-        "server_time": server_time,
-    }
+    edited = deleted = None
     if after is not None and since is not None:
-        edited, deleted = message_changes_since(room=room, up_to=after, since=since)
-        frame["edited"] = [message_payload(message) for message in edited]
-        frame["deleted"] = deleted
-    return frame
+        changed, deleted = message_changes_since(room=room, up_to=after, since=since)
+        edited = [message_payload(message) for message in changed]
+    return events.history(
+        messages=[message_payload(message) for message in messages],
+        has_more=has_more,
+        server_time=server_time,
+        edited=edited,
+        deleted=deleted,
+    )
 
 
 def catch_up_from_query(query_string: bytes) -> tuple[int | None, datetime | None]:

@@ -12,7 +12,7 @@ import pytest
 import redis
 from channels.db import database_sync_to_async
 
-from messaging.consumers import room as room_consumer
+from messaging import typing_notices
 from messaging.presence import presence_enter, presence_leave, presence_online, presence_ttl
 from tests.factories import MembershipFactory, UserFactory
 from tests.messaging.test_consumers import close_code, joined
@@ -301,13 +301,13 @@ async def test_typing_notices_are_sent_at_most_once_per_interval(open_socket, me
         await ada.send_json_to({"type": "typing", "active": True})
 
     assert len(of_type(await settled(grace), "typing")) == 1
-    assert room_consumer.TYPING_MIN_INTERVAL >= 2
+    assert typing_notices.TYPING_MIN_INTERVAL >= 2
 
 
 async def test_typing_is_announced_again_once_the_interval_has_passed(
     open_socket, member, other_member, monkeypatch
 ):
-    monkeypatch.setattr(room_consumer, "TYPING_MIN_INTERVAL", 0.2)
+    monkeypatch.setattr(typing_notices, "TYPING_MIN_INTERVAL", 0.2)
     ada, _ = await page(open_socket, member.user)
     grace, _ = await page(open_socket, other_member.user)
 

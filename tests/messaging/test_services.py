@@ -2,7 +2,7 @@ import pytest
 
 from messaging.models import Message
 from messaging.selectors import message_list, message_payload
-from messaging.services import MessageRejected, message_create
+from messaging.services import MessageRejected, membership_read_mark, message_create
 from rooms.selectors import NotAMember
 from tests.factories import MessageFactory
 
@@ -105,3 +105,41 @@ def test_message_list_never_mixes_rooms(room):
     MessageFactory()  # in another room
     mine = MessageFactory(room=room)
     assert message_list(room=room, limit=10) == ([mine], False)
+
+
+def test_moving_the_read_marker_tells_the_users_other_pages_after_commit(
+    member, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr("realtime.broadcast.group_send_now_or_soon", lambda *a: sent.append(a))
+    MessageFactory(room=member.room)
+    newest = MessageFactory(room=member.room)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        last_read = membership_read_mark(
+            room=member.room, user=member.user, message_id=newest.pk + 5
+        )
+    assert sent == []
+    for callback in callbacks:
+        callback()
+
+    assert last_read == newest.pk
+    assert sent == [
+        (
+            f"user-{member.user.pk}",
+            {"type": "room.read", "room": "lobby", "last_read_id": newest.pk},
+        )
+    ]
+
+
+def test_a_non_member_moving_a_read_marker_tells_no_page(
+    member, outsider, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr("realtime.broadcast.group_send_now_or_soon", lambda *a: sent.append(a))
+    message = MessageFactory(room=member.room)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        last_read = membership_read_mark(room=member.room, user=outsider, message_id=message.pk)
+
+    assert (last_read, sent) == (0, [])

@@ -1,6 +1,7 @@
 import asyncio
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -170,3 +171,61 @@ def test_without_an_event_loop_a_failed_send_is_logged_not_raised(monkeypatch, c
     assert async_to_sync(received_ids)(channel, 2) == [1, 3]
     [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert isinstance(record.exc_info[1], ConnectionError)
+
+
+# --- Round trip through JSON where the event is made (tests and DEBUG) -------------
+
+
+def announce_a_datetime() -> None:
+    with transaction.atomic():
+        group_send_on_commit(GROUP, {"type": "message.new", "at": datetime.now(UTC)})  # the line
+        raise AssertionError("group_send_on_commit accepted a datetime")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_redis_could_not_carry_fails_at_the_line_that_queues_it():
+    """The traceback points at the producer, not at a socket after the commit."""
+    channel = async_to_sync(listener)()
+
+    with pytest.raises(TypeError, match="datetime") as raised:
+        announce_a_datetime()
+
+    assert any(
+        entry.name == "announce_a_datetime" and "# the line" in str(entry.statement)
+        for entry in raised.traceback
+    )
+    assert async_to_sync(nothing_arrives)(channel)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_is_sent_as_its_json_round_trip():
+    """What the tests' in-memory layer delivers is what Redis would: a tuple becomes a list."""
+    channel = async_to_sync(listener)()
+
+    with transaction.atomic():
+        group_send_on_commit(GROUP, {"type": "message.new", "id": 1, "ids": (1, 2)})
+
+    assert async_to_sync(get_channel_layer().receive)(channel)["ids"] == [1, 2]
+
+
+@pytest.mark.django_db
+def test_with_debug_events_are_round_tripped_whatever_the_setting(settings):
+    settings.PARLEY_EVENTS_ROUND_TRIP = False
+    settings.DEBUG = True
+
+    with pytest.raises(TypeError, match="datetime"), transaction.atomic():
+        group_send_on_commit(GROUP, {"type": "message.new", "at": datetime.now(UTC)})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_debug_or_the_setting_events_are_sent_as_they_are(settings):
+    """Production pays for no second encoding; the in-memory layer passes a datetime."""
+    settings.PARLEY_EVENTS_ROUND_TRIP = False
+    settings.DEBUG = False
+    channel = async_to_sync(listener)()
+    at = datetime.now(UTC)
+
+    with transaction.atomic():
+        group_send_on_commit(GROUP, {"type": "message.new", "at": at})
+
+    assert async_to_sync(get_channel_layer().receive)(channel)["at"] == at
