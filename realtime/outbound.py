@@ -356,8 +356,10 @@ def daphne_flow_control(send: Send, queue: OutboundQueue) -> bool:
 
     daphne hands the application ``partial(server.handle_reply, protocol)`` as
     ``send``; the protocol's transport is where Twisted buffers. Not part of any
-    interface: daphne 4.2 and Twisted 26, checked by tests/security/test_sockets.py. Other servers
-    make a write wait instead, which ``OutboundQueue`` sees by itself.
+    interface: written for daphne 4.2 and Twisted 26; tests/realtime/test_pinned_internals.py
+    fails when an upgrade changes that shape, and tests/security/test_sockets.py shows the
+    effect on a real daphne. Other servers make a write wait instead, which
+    ``OutboundQueue`` sees by itself.
     """
     # Channels' session middleware wraps the server's send in a method of its own.
     while (inner := getattr(getattr(send, "__self__", None), "real_send", None)) is not None:
