@@ -105,6 +105,7 @@ class OutboundQueue:
         self.paused = False  # by the server, until ``resume``
         self.frames: deque[Message] = deque()
         self.waiting_bytes = 0
+        # The task writing what waits, from when a write has to wait until the queue is empty.
         self.writer: asyncio.Task | None = None
 
     def __len__(self) -> int:
@@ -168,8 +169,8 @@ class OutboundQueue:
 
     async def drained(self) -> None:
         """Wait until nothing is queued or being written (for tests and a graceful close)."""
-        while self._writing():
-            await asyncio.wait([self.writer])
+        while (writer := self.writer) is not None and not writer.done():
+            await asyncio.wait([writer])
 
     def cancel(self) -> None:
         """The socket ended: drop what waits and stop writing."""
@@ -186,8 +187,8 @@ class OutboundQueue:
 
     def _write(self, message: Message, *, past_gates: bool = False) -> None:
         """Hand ``message`` to the server now if nothing is before it, else queue it behind."""
-        gated = not past_gates and (self.held or self.paused)
-        if not (gated or self.frames or self._writing()):
+        gated = self.held or self.paused
+        if not (self.frames or self.writer is not None or (gated and not past_gates)):
             try:
                 rest = send_eagerly(self.send, message)
             except Exception:
@@ -202,11 +203,8 @@ class OutboundQueue:
         self._write_soon()
 
     def _write_soon(self) -> None:
-        if self.frames and not (self.held or self.paused or self._writing()):
+        if self.frames and not (self.held or self.paused or self.writer is not None):
             self.writer = asyncio.ensure_future(self._drain(None))
-
-    def _writing(self) -> bool:
-        return self.writer is not None and not self.writer.done()
 
     async def _drain(self, rest: Awaitable[None] | None) -> None:
         try:
@@ -221,6 +219,8 @@ class OutboundQueue:
             raise
         except Exception:
             self._gone()
+        finally:
+            self.writer = None
 
     def _drop_waiting(self) -> list[Message]:
         dropped = list(self.frames)
