@@ -13,7 +13,7 @@ socket's ``realtime.outbound.OutboundQueue``).
 
 Only ``message.new`` goes this way: it is the one event sent at chat rate and
 the same for every receiver. Everything else (edits, deletes, moderation,
-presence) still reaches each socket through its own channel, as before.
+presence) reaches each socket through its own channel.
 """
 
 import asyncio
@@ -162,37 +162,3 @@ def room_fanout() -> RoomFanout:
     if fanout is None or fanout.layer is not layer:
         fanout = _fanouts[loop] = RoomFanout(layer)
     return fanout
-
-
-def send_eagerly(send: Any, message: dict[str, Any]) -> tuple[Any, Any] | None:
-    """Run ``send(message)`` as far as it goes without waiting.
-
-    Returns None when the frame was handed to the server, otherwise the
-    coroutine and what it waits on, for ``send_finish``. ASGI servers write a
-    frame without waiting unless the client stopped reading (uvicorn then
-    waits for the socket to drain; daphne never waits), so nearly every
-    delivery is a plain call instead of a task. Raises what the send raises.
-    """
-    coroutine = send(message)
-    try:
-        awaited = coroutine.send(None)
-    except StopIteration:
-        return None
-    return coroutine, awaited
-
-
-async def send_finish(pending: tuple[Any, Any]) -> None:
-    """Finish a send that ``send_eagerly`` left waiting, as a task would have."""
-    coroutine, awaited = pending
-    try:
-        if awaited is None:  # a bare yield: it asked to run again on the next turn
-            await asyncio.sleep(0)
-        else:
-            await asyncio.wait([awaited])
-            # What asyncio.Task does to a future a coroutine yields to it.
-            awaited._asyncio_future_blocking = False
-    except BaseException:
-        coroutine.close()
-        raise
-    # Done waiting: a task can resume the coroutine where it stopped.
-    await asyncio.ensure_future(coroutine)

@@ -9,18 +9,19 @@ plain asyncio, so they are tested without Django.
 """
 
 import asyncio
+import enum
 import functools
 import logging
+import types
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
-
-from realtime.fanout import send_eagerly, send_finish
 
 logger = logging.getLogger(__name__)
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
+Message = dict[str, Any]
 
 
 def text_size(text: str) -> int:
@@ -28,15 +29,61 @@ def text_size(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
+def send_eagerly(send: Send, message: Message) -> Awaitable[None] | None:
+    """Run ``send(message)`` as far as it goes without waiting.
+
+    Returns None when the server took the frame, otherwise the rest of the
+    write, for a task to await. ASGI servers take a frame without waiting
+    unless the client stopped reading (uvicorn then waits for the socket to
+    drain; daphne never waits), so nearly every delivery is a plain call
+    instead of a task per frame. Raises what the send raises.
+    """
+    coroutine = send(message)
+    try:
+        awaited = coroutine.send(None)
+    except StopIteration:
+        return None
+    return _resumed(coroutine, awaited)
+
+
+@types.coroutine
+def _resumed(coroutine: Coroutine[Any, Any, None], awaited: Any) -> Generator[Any, None, None]:
+    """The rest of ``coroutine``, stopped where it yielded ``awaited``, run by the awaiting task.
+
+    ``awaited`` is passed on to that task as though the coroutine had yielded
+    it there, so the task waits on it (or, for a bare yield, runs again on
+    the next turn) exactly as for any await, then the coroutine continues.
+    """
+    try:
+        yield awaited
+    except BaseException:
+        coroutine.close()
+        raise
+    yield from coroutine
+
+
+class QueueState(enum.Enum):
+    """How far an ``OutboundQueue`` is in its life; it only moves forward."""
+
+    OPEN = "open"  # frames are accepted
+    CLOSING = "closing"  # the close is written or waiting: later frames are dropped
+    GONE = "gone"  # the socket ended or refused a write: nothing more is written
+
+
+# Compared with on every frame: in Python 3.11 looking a member up on its Enum class is slow.
+_OPEN = QueueState.OPEN
+
+
 class OutboundQueue:
     """Frames for one socket, in order; closes it (once) when the client falls too far behind.
 
     A frame is written at once when the server takes it without waiting, which
     is nearly always. It waits here, behind the frames before it, while a write
-    is pending (uvicorn) or while the server says its buffer is full (daphne,
-    through ``pause``/``resume``). Past ``max_frames`` or ``max_bytes`` waiting,
-    the waiting frames are dropped and the socket closed with ``overflow_code``:
-    the page catches up by id when it reconnects.
+    is pending (uvicorn), while the server says its buffer is full (daphne,
+    through ``pause``/``resume``) or while the consumer holds the queue. Past
+    ``max_frames`` or ``max_bytes`` waiting, the waiting frames are dropped and
+    the socket closed with ``overflow_code``: the page catches up by id when it
+    reconnects.
     """
 
     def __init__(
@@ -53,13 +100,12 @@ class OutboundQueue:
         self.max_bytes = max_bytes
         self.overflow_code = overflow_code
         self.on_gone = on_gone
-        self.frames: deque[dict[str, Any]] = deque()
+        self.state = QueueState.OPEN
+        self.held = False  # by the consumer, until ``release``
+        self.paused = False  # by the server, until ``resume``
+        self.frames: deque[Message] = deque()
         self.waiting_bytes = 0
-        self.held = False
-        self.paused = False
-        self.closed = False  # no frame is accepted after a close
-        self.gone = False  # the server refused a write: nothing more is written
-        self.overflowed = False
+        # The task writing what waits, from when a write has to wait until the queue is empty.
         self.writer: asyncio.Task | None = None
 
     def __len__(self) -> int:
@@ -81,103 +127,89 @@ class OutboundQueue:
     def release(self, *first: str) -> None:
         """Write ``first``, then what queued while held."""
         self.held = False
-        waited = [message["text"] for message in self.frames]
-        self.frames.clear()
-        self.waiting_bytes = 0
-        for text in (*first, *waited):
+        waited = self._drop_waiting()
+        for text in first:
             self.put(text)
+        for message in waited:
+            if "text" in message:
+                self.put(message["text"])
+            else:  # the close of an overflow, queued behind a pending write
+                self._write(message)
 
     # --- Frames
 
     def put(self, text: str) -> None:
         """Write ``text`` now if the server takes it without waiting, else queue it."""
-        if self.closed or self.gone:
+        if self.state is not _OPEN:
             return
-        if self._can_write_now():
-            self._write_eagerly({"type": "websocket.send", "text": text})
-            return
-        self.frames.append({"type": "websocket.send", "text": text})
-        self.waiting_bytes += text_size(text)
-        self._check_limits()
-        self._write_soon()
+        self._write({"type": "websocket.send", "text": text})
+        if self.frames and (
+            len(self.frames) > self.max_frames or self.waiting_bytes > self.max_bytes
+        ):
+            logger.warning(
+                "Closing a socket that stopped reading (%d frames, %d bytes waiting)",
+                len(self.frames),
+                self.waiting_bytes,
+            )
+            self._drop_waiting()
+            # Past every gate: under daphne a paused socket still gets its close,
+            # and daphne drops the connection once the closing handshake times out.
+            self._close(self.overflow_code, past_gates=True)
 
     def close(self, code: int) -> None:
         """Close after the frames already queued; later frames are dropped."""
-        if self.closed or self.gone:
+        if self.state is not _OPEN:
             return
-        self.closed = True
         if self.held:
             # Refused while connecting: the page got no history, so nothing that
             # queued behind it may reach the page either.
             self.held = False
-            self.frames.clear()
-            self.waiting_bytes = 0
-        message = {"type": "websocket.close", "code": code}
-        if self._can_write_now():
-            self._write_eagerly(message)
-        else:
-            self.frames.append(message)
-            self._write_soon()
+            self._drop_waiting()
+        self._close(code)
 
     async def drained(self) -> None:
         """Wait until nothing is queued or being written (for tests and a graceful close)."""
-        while self.writer is not None and not self.writer.done():
-            await asyncio.wait([self.writer])
+        while (writer := self.writer) is not None and not writer.done():
+            await asyncio.wait([writer])
 
     def cancel(self) -> None:
         """The socket ended: drop what waits and stop writing."""
-        self.gone = True
-        self.frames.clear()
-        self.waiting_bytes = 0
+        self.state = QueueState.GONE
+        self._drop_waiting()
         if self.writer is not None:
             self.writer.cancel()
 
     # --- Internals
 
-    def _can_write_now(self) -> bool:
-        return not (self.held or self.paused or self.frames or self._writing())
+    def _close(self, code: int, *, past_gates: bool = False) -> None:
+        self.state = QueueState.CLOSING
+        self._write({"type": "websocket.close", "code": code}, past_gates=past_gates)
 
-    def _writing(self) -> bool:
-        return self.writer is not None and not self.writer.done()
-
-    def _check_limits(self) -> None:
-        if self.overflowed or (
-            len(self.frames) <= self.max_frames and self.waiting_bytes <= self.max_bytes
-        ):
+    def _write(self, message: Message, *, past_gates: bool = False) -> None:
+        """Hand ``message`` to the server now if nothing is before it, else queue it behind."""
+        gated = self.held or self.paused
+        if not (self.frames or self.writer is not None or (gated and not past_gates)):
+            try:
+                rest = send_eagerly(self.send, message)
+            except Exception:
+                self._gone()
+                return
+            if rest is not None:
+                self.writer = asyncio.ensure_future(self._drain(rest))
             return
-        logger.warning(
-            "Closing a socket that stopped reading (%d frames, %d bytes waiting)",
-            len(self.frames),
-            self.waiting_bytes,
-        )
-        self.overflowed = self.closed = True
-        self.frames.clear()
-        self.waiting_bytes = 0
-        close = {"type": "websocket.close", "code": self.overflow_code}
-        if self._writing():
-            self.frames.append(close)
-        else:
-            # Written even while the server's buffer is full: daphne then drops the
-            # connection once its closing handshake times out.
-            self._write_eagerly(close)
-
-    def _write_eagerly(self, message: dict[str, Any]) -> None:
-        try:
-            pending = send_eagerly(self.send, message)
-        except Exception:
-            self._gone()
-            return
-        if pending is not None:
-            self.writer = asyncio.ensure_future(self._drain(pending))
+        self.frames.append(message)
+        if "text" in message:
+            self.waiting_bytes += text_size(message["text"])
+        self._write_soon()
 
     def _write_soon(self) -> None:
-        if self.frames and not (self.held or self.paused or self._writing() or self.gone):
+        if self.frames and not (self.held or self.paused or self.writer is not None):
             self.writer = asyncio.ensure_future(self._drain(None))
 
-    async def _drain(self, pending: tuple[Any, Any] | None) -> None:
+    async def _drain(self, rest: Awaitable[None] | None) -> None:
         try:
-            if pending is not None:
-                await send_finish(pending)
+            if rest is not None:
+                await rest
             while self.frames and not (self.paused or self.held):
                 message = self.frames.popleft()
                 if "text" in message:
@@ -187,14 +219,23 @@ class OutboundQueue:
             raise
         except Exception:
             self._gone()
+        finally:
+            self.writer = None
+
+    def _drop_waiting(self) -> list[Message]:
+        dropped = list(self.frames)
+        self.frames.clear()
+        self.waiting_bytes = 0
+        return dropped
 
     def _gone(self) -> None:
+        if self.state is QueueState.GONE:
+            return
         # Usually a client that went away; logged, since a frame the server refuses
         # (autobahn's payload limit, say) ends the socket's output the same way.
         logger.info("Dropped frames for a socket whose server refused a write", exc_info=True)
-        self.gone = True
-        self.frames.clear()
-        self.waiting_bytes = 0
+        self.state = QueueState.GONE
+        self._drop_waiting()
         if self.on_gone is not None:
             self.on_gone()
 
@@ -315,8 +356,10 @@ def daphne_flow_control(send: Send, queue: OutboundQueue) -> bool:
 
     daphne hands the application ``partial(server.handle_reply, protocol)`` as
     ``send``; the protocol's transport is where Twisted buffers. Not part of any
-    interface: daphne 4.2 and Twisted 26, checked by tests/security/test_sockets.py. Other servers
-    make a write wait instead, which ``OutboundQueue`` sees by itself.
+    interface: written for daphne 4.2 and Twisted 26; tests/realtime/test_pinned_internals.py
+    fails when an upgrade changes that shape, and tests/security/test_sockets.py shows the
+    effect on a real daphne. Other servers make a write wait instead, which
+    ``OutboundQueue`` sees by itself.
     """
     # Channels' session middleware wraps the server's send in a method of its own.
     while (inner := getattr(getattr(send, "__self__", None), "real_send", None)) is not None:
