@@ -20,7 +20,8 @@ from channels_redis.pubsub import RedisSingleShardConnection
 from daphne.server import Server
 from twisted.internet.testing import StringTransport
 
-from realtime.layers import LAYER_LOST_EVENT, RedisPubSubLayer, _WatchedShard
+from realtime.events import layer_lost
+from realtime.layers import RedisPubSubLayer, _WatchedShard
 from realtime.outbound import OutboundQueue, QueueState, daphne_flow_control
 
 WRITTEN_AGAINST = {"channels": "4.3.2", "channels_redis": "4.3.0", "daphne": "4.2.3"}
@@ -71,7 +72,7 @@ async def test_every_shard_of_the_redis_layer_is_watched_and_reports_a_lost_conn
     shards[0]._tell_every_socket()
 
     assert await layer.receive(channel) == {"n": 1}
-    assert await layer.receive(channel) == LAYER_LOST_EVENT
+    assert await layer.receive(channel) == layer_lost()
 
 
 # --- channels: the in-memory layer's storage (realtime.layers.LocalChannelLayer)
