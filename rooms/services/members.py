@@ -10,11 +10,9 @@ from accounts.models import User
 from audit.models import AuditLogEntry
 from audit.services import audit_record
 from rooms.events import inbox_changed, member_removed, member_updated
-from rooms.models import Ban, Membership, Room
+from rooms.models import MUTE_MAX, Ban, Membership, Room
 from rooms.permissions import Action, Actor, Denial, PermissionDenied, check
 from rooms.selectors import ban_get_active
-
-MUTE_MAX = timedelta(days=365)
 
 
 class OwnerCannotLeave(Exception):

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_list
 from rooms.forms import MemberActionForm, RoomForm, SlowModeForm
-from rooms.models import Ban, Membership, Room
+from rooms.models import SLOW_MODE_MAX_SECONDS, Ban, Membership, Room
 from rooms.permissions import Action, Actor, PermissionDenied, can
 from rooms.selectors import room_bans, room_members
 from rooms.services import (
@@ -173,7 +173,11 @@ def room_switch_view(request: HttpRequest, slug: str, switch: str) -> HttpRespon
         elif switch == "slow-mode":
             form = SlowModeForm(request.POST)
             if not form.is_valid():
-                messages.error(request, _("Slow mode takes a number of seconds from 0 to 21600."))
+                messages.error(
+                    request,
+                    _("Slow mode takes a number of seconds from 0 to %(max)d.")
+                    % {"max": SLOW_MODE_MAX_SECONDS},
+                )
                 return redirect("rooms:settings", slug=slug)
             room_slow_mode_set(actor=actor, seconds=form.cleaned_data["seconds"])
         else:

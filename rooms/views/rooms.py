@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
+from messaging.models import BODY_MAX_LENGTH
 from rooms.forms import RoomForm
 from rooms.models import Room
 from rooms.permissions import Action, Actor, PermissionDenied, can, denial
@@ -99,6 +100,7 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         "audit": can(actor, Action.VIEW_AUDIT),
     }
     context["post_refusal"] = denial(actor, Action.POST)
+    context["body_max_length"] = BODY_MAX_LENGTH
     context["title"] = room_title(room=room, user=request.user)
     # The page counts silence against the server's ping interval (static/js/room.js).
     context["ping_interval"] = settings.PARLEY_PING_INTERVAL
