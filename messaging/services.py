@@ -19,7 +19,7 @@ from rooms.events import (
     room_message_send_on_commit,
 )
 from rooms.models import Membership, Room
-from rooms.permissions import RANK, Action, Actor, PermissionDenied, check
+from rooms.permissions import Action, Actor, PermissionDenied, can, check
 from rooms.selectors import room_actor_get
 
 
@@ -69,20 +69,19 @@ def _render(*, room: Room, author: User, body: str) -> tuple[str, list[User]]:
     return body_render(body, mentions=[user.username for user in mentioned]), mentioned
 
 
-def _slow_mode_wait(*, room: Room, membership: Membership | None) -> float:
+def _slow_mode_wait(*, actor: Actor) -> float:
     """Seconds the member must still wait in slow mode (0 when they may post)."""
-    if not room.slow_mode_seconds or membership is None:  # site staff, who outrank moderators
+    room, membership = actor.room, actor.membership
+    if not room.slow_mode_seconds or can(actor, Action.BYPASS_SLOW_MODE):
         return 0.0
-    if RANK[membership.role] >= RANK[Membership.Role.MODERATOR]:
-        return 0.0
-    if membership.last_posted_at is None:
+    if membership is None or membership.last_posted_at is None:
         return 0.0
     ready_at = membership.last_posted_at + timedelta(seconds=room.slow_mode_seconds)
     return max(0.0, (ready_at - timezone.now()).total_seconds())
 
 
 def _slow_mode_check(*, actor: Actor) -> None:
-    wait = _slow_mode_wait(room=actor.room, membership=actor.membership)
+    wait = _slow_mode_wait(actor=actor)
     if wait:
         raise MessageRejected(
             "slow_mode",

@@ -35,6 +35,10 @@ class Action(StrEnum):
     SLOW_MODE = "room.slow_mode"
     ARCHIVE = "room.archive"
     VIEW_AUDIT = "room.audit"
+    # Not steps anyone takes but exemptions from the posting rules, kept in the
+    # same table so "who is held back" has one answer.
+    POST_WHEN_LOCKED = "post.when_locked"
+    BYPASS_SLOW_MODE = "post.bypass_slow_mode"
 
 
 # The lowest role that may take each action (before the special rules below).
@@ -55,6 +59,8 @@ LOWEST_ROLE: dict[Action, str] = {
     Action.SLOW_MODE: Role.MODERATOR,
     Action.ARCHIVE: Role.OWNER,
     Action.VIEW_AUDIT: Role.MODERATOR,
+    Action.POST_WHEN_LOCKED: Role.MODERATOR,
+    Action.BYPASS_SLOW_MODE: Role.MODERATOR,
 }
 RANK = {Role.MEMBER: 1, Role.MODERATOR: 2, Role.OWNER: 3}
 STAFF_RANK = 4  # site staff act as owners everywhere, and above them
@@ -132,6 +138,10 @@ def _target_rank(target: Membership) -> int:
     return RANK[target.role]
 
 
+def _reaches(role: str, action: Action) -> bool:
+    return RANK[role] >= RANK[LOWEST_ROLE[action]]
+
+
 def denial(
     actor: Actor,
     action: Action,
@@ -144,7 +154,7 @@ def denial(
     role = actor.role
     if role is None or not actor.user.is_active:
         return Denial("forbidden", _("You are not a member of this room."))
-    if RANK[role] < RANK[LOWEST_ROLE[action]]:
+    if not _reaches(role, action):
         return Denial("forbidden", _("Your role in this room does not allow that."))
     if action in WRITES and room.is_archived:
         return Denial("archived", str(ROOM_STATE_SENTENCES["archived"]))
@@ -165,7 +175,7 @@ def denial(
         if membership is None and action == Action.POST:
             # Staff read and moderate anywhere, but speak only where they joined.
             return Denial("forbidden", _("Join the room to post in it."))
-        if room.is_locked and RANK[role] < RANK[Role.MODERATOR]:
+        if room.is_locked and not _reaches(role, Action.POST_WHEN_LOCKED):
             return Denial("locked", str(ROOM_STATE_SENTENCES["locked"]))
         if membership is not None and membership.is_muted:
             return Denial(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditLogEntry
 from messaging.models import Message
+from messaging.services import MessageRejected, message_create
 from rooms.models import Membership
 from rooms.permissions import Action, PermissionDenied, actor_get, can, check, denial
 from tests.factories import (
@@ -51,6 +52,9 @@ ALLOWED: dict[Action, set[str]] = {
     Action.SLOW_MODE: MODERATORS_UP,
     Action.ARCHIVE: OWNERS_UP,
     Action.VIEW_AUDIT: MODERATORS_UP,
+    # The exemptions of footnote 2: a lock and slow mode hold back plain members only.
+    Action.POST_WHEN_LOCKED: MODERATORS_UP,
+    Action.BYPASS_SLOW_MODE: MODERATORS_UP,
 }
 AGAINST_MEMBERS = [Action.KICK, Action.BAN, Action.MUTE, Action.PROMOTE, Action.TRANSFER]
 WRITES = [
@@ -262,6 +266,27 @@ def test_site_staff_who_joined_a_room_may_post_in_it(cast, room):
     MembershipFactory(user=cast["staff"], room=room)
 
     assert denial(actor_get(user=cast["staff"], room=room), Action.POST) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "held_back"),
+    [("member", True), ("moderator", False), ("owner", False), ("staff", False)],
+)
+def test_slow_mode_holds_back_only_those_the_table_does_not_exempt(cast, room, role, held_back):
+    if role == "staff":
+        MembershipFactory(user=cast["staff"], room=room)  # staff who joined as plain members
+    room.slow_mode_seconds = 60
+    room.save()
+
+    message_create(room=room, author=cast[role], body="first")
+    if held_back:
+        with pytest.raises(MessageRejected) as refused:
+            message_create(room=room, author=cast[role], body="second")
+        assert refused.value.code == "slow_mode"
+    else:
+        _message, created = message_create(room=room, author=cast[role], body="second")
+        assert created
 
 
 # --- The same matrix over HTTP ------------------------------------------------------
