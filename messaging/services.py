@@ -20,7 +20,7 @@ from rooms.events import (
 )
 from rooms.models import Membership, Room
 from rooms.permissions import Action, Actor, PermissionDenied, can, check
-from rooms.selectors import room_actor_get
+from rooms.selectors import membership_get, room_actor_get
 
 
 class MessageRejected(Exception):
@@ -277,5 +277,5 @@ def membership_read_mark(*, room: Room, user: User, message_id: int) -> int:
         Membership.objects.filter(room=room, user=user, last_read_id__lt=newest.pk).update(
             last_read_id=newest.pk
         )
-    membership = Membership.objects.filter(room=room, user=user).only("last_read_id").first()
+    membership = membership_get(room=room, user=user)
     return membership.last_read_id if membership else 0

@@ -87,6 +87,20 @@ ROOM_STATE_SENTENCES = {
 }
 
 
+def is_site_staff(user: User) -> bool:
+    """Site staff act as owners in every room and outrank owners."""
+    return user.is_staff and user.is_active
+
+
+def oversees(user: User, room: Room) -> bool:
+    """Whether ``user`` may read and moderate ``room`` without being one of its members.
+
+    Site staff do, in every room but a direct conversation, which belongs to
+    its two people alone.
+    """
+    return is_site_staff(user) and not room.is_direct
+
+
 @dataclass(frozen=True)
 class Denial:
     """Why an action is refused: a code for machines, a sentence for people."""
@@ -114,26 +128,26 @@ class Actor:
 
     @property
     def role(self) -> str | None:
-        if self.user.is_staff and self.user.is_active:
+        if is_site_staff(self.user):
             return Role.OWNER
         return self.membership.role if self.membership else None
 
     @property
     def rank(self) -> int:
-        if self.user.is_staff and self.user.is_active:
+        if is_site_staff(self.user):
             return STAFF_RANK
         return RANK[self.membership.role] if self.membership else 0
 
 
 def actor_get(*, user: User, room: Room) -> Actor:
-    membership = None
-    if user.is_authenticated:
-        membership = Membership.objects.filter(room=room, user=user).first()
-    return Actor(user=user, room=room, membership=membership)
+    # Imported here: the selectors build Actors, so they import this module.
+    from rooms.selectors import membership_get
+
+    return Actor(user=user, room=room, membership=membership_get(room=room, user=user))
 
 
 def _target_rank(target: Membership) -> int:
-    if target.user.is_staff:
+    if is_site_staff(target.user):
         return STAFF_RANK
     return RANK[target.role]
 

@@ -12,7 +12,7 @@ from audit.models import AuditLogEntry
 from audit.services import audit_record
 from rooms.models import Invitation, Membership
 from rooms.permissions import Action, Actor, Denial, PermissionDenied, check
-from rooms.selectors import ban_get_active
+from rooms.selectors import ban_get_active, membership_get
 from rooms.services.members import ensure_not_banned, membership_create
 
 
@@ -36,7 +36,7 @@ def invitation_create(
     if invited_user is not None:
         if ban_get_active(room=room, user=invited_user) is not None:
             raise PermissionDenied(Denial("banned", _("That user is banned from this room.")))
-        if Membership.objects.filter(room=room, user=invited_user).exists():
+        if membership_get(room=room, user=invited_user) is not None:
             raise PermissionDenied(Denial("invalid", _("That user is already a member.")))
         max_uses = 1
     invitation = Invitation.objects.create(
@@ -79,7 +79,7 @@ def invitation_revoke(*, actor: Actor, invitation: Invitation) -> None:
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     """Join the invitation's room. Raises ``InvitationUnusable`` or ``PermissionDenied``."""
     room = invitation.room
-    existing = Membership.objects.filter(room=room, user=user).first()
+    existing = membership_get(room=room, user=user)
     if existing is not None:
         return existing
     if invitation.invited_user_id is not None and invitation.invited_user_id != user.pk:

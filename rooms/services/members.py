@@ -11,7 +11,7 @@ from audit.models import AuditLogEntry
 from audit.services import audit_record
 from rooms.events import inbox_changed, member_removed, member_updated
 from rooms.models import MUTE_MAX, Ban, Membership, Room
-from rooms.permissions import Action, Actor, Denial, PermissionDenied, check
+from rooms.permissions import Action, Actor, Denial, PermissionDenied, check, oversees
 from rooms.selectors import ban_get_active
 
 
@@ -37,7 +37,7 @@ def ensure_not_banned(*, room: Room, user: User) -> None:
 
 def room_join(*, room: Room, user: User) -> Membership:
     """Join a public room by oneself. Private rooms are joined by invitation only."""
-    if room.is_private and not user.is_staff:
+    if room.is_private and not oversees(user, room):
         raise Room.DoesNotExist(room.slug)
     ensure_not_banned(room=room, user=user)
     if room.is_archived:

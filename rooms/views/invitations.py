@@ -13,9 +13,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from rooms.forms import InvitationForm
-from rooms.models import Invitation, Membership
+from rooms.models import Invitation
 from rooms.permissions import Action, PermissionDenied
-from rooms.selectors import invitation_get, invitation_invalid_reason, room_invitations
+from rooms.selectors import (
+    invitation_get,
+    invitation_invalid_reason,
+    membership_get,
+    room_invitations,
+)
 from rooms.services import (
     InvitationUnusable,
     invitation_accept,
@@ -95,7 +100,7 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
             problem = denied.detail
         else:
             return redirect(room)
-    elif Membership.objects.filter(room=room, user=request.user).exists():
+    elif membership_get(room=room, user=request.user) is not None:
         return redirect(room)
     if (invalid := invitation_invalid_reason(invitation=invitation)) is not None:
         # Whoever holds a dead link learns nothing more about the (maybe private) room.

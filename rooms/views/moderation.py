@@ -15,7 +15,7 @@ from audit.selectors import audit_list
 from rooms.forms import MemberActionForm, RoomForm, SlowModeForm
 from rooms.models import SLOW_MODE_MAX_SECONDS, Ban, Membership, Room
 from rooms.permissions import Action, Actor, PermissionDenied, can
-from rooms.selectors import room_bans, room_members
+from rooms.selectors import room_bans, room_member_get, room_members
 from rooms.services import (
     member_ban,
     member_kick,
@@ -33,11 +33,7 @@ from rooms.views.common import actor_or_404, require
 
 
 def _member_or_404(actor: Actor, username: str) -> Membership:
-    membership = (
-        Membership.objects.select_related("user", "room")
-        .filter(room=actor.room, user__username=username)
-        .first()
-    )
+    membership = room_member_get(room=actor.room, username=username)
     if membership is None:
         raise Http404(_("%(name)s is not a member of this room.") % {"name": username})
     return membership

@@ -13,12 +13,11 @@ from accounts.models import User
 from messaging.models import BODY_MAX_LENGTH
 from rooms.forms import RoomForm
 from rooms.models import Room
-from rooms.permissions import Action, Actor, PermissionDenied, can, denial
+from rooms.permissions import Action, PermissionDenied, actor_get, can, denial
 from rooms.selectors import (
     ban_get_active,
     direct_room_find,
     invitations_for_user,
-    membership_get,
     room_get_visible,
     room_list,
     room_member_count,
@@ -83,11 +82,10 @@ def room_create_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     room = room_visible_or_404(request, slug)
-    membership = membership_get(room=room, user=request.user)
-    actor = Actor(user=request.user, room=room, membership=membership)
+    actor = actor_get(user=request.user, room=room)
     context = {
         "room": room,
-        "membership": membership,
+        "membership": actor.membership,
         "member_count": room_member_count(room=room),
     }
     if actor.role is None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from accounts.models import User
@@ -15,7 +16,8 @@ from audit.models import AuditLogEntry
 from messaging.models import Message
 from messaging.services import MessageRejected, message_create
 from rooms.models import Membership
-from rooms.permissions import Action, PermissionDenied, actor_get, can, check, denial
+from rooms.permissions import Action, PermissionDenied, actor_get, can, check, denial, oversees
+from rooms.selectors import rooms_visible
 from tests.factories import (
     BanFactory,
     InvitationFactory,
@@ -287,6 +289,49 @@ def test_slow_mode_holds_back_only_those_the_table_does_not_exempt(cast, room, r
     else:
         _message, created = message_create(room=room, author=cast[role], body="second")
         assert created
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "room_kind", "expected"),
+    [
+        ("staff", "room", True),
+        ("staff", "direct", False),
+        ("inactive staff", "room", False),
+        ("member", "room", False),
+    ],
+)
+def test_site_staff_oversee_every_room_but_a_conversation(cast, room, who, room_kind, expected):
+    user = cast["staff"] if "staff" in who else cast["member"]
+    if who == "inactive staff":
+        user.is_active = False
+    target = (
+        RoomFactory(slug="dm-x", kind="direct", direct_key="1:2") if room_kind == "direct" else room
+    )
+
+    assert oversees(user, target) is expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "visible"),
+    [
+        ("anonymous", {"lobby"}),
+        ("non_member", {"lobby"}),
+        ("insider", {"lobby", "hidden", "dm-pair"}),
+        ("staff", {"lobby", "hidden"}),
+    ],
+)
+def test_each_person_sees_the_rooms_the_rules_show_them(cast, room, who, visible):
+    insider = UserFactory(username="ian")
+    MembershipFactory(user=insider, room=RoomFactory(slug="hidden", visibility="private"))
+    conversation = RoomFactory(
+        slug="dm-pair", kind="direct", direct_key="1:2", visibility="private"
+    )
+    MembershipFactory(user=insider, room=conversation)
+    user = {"anonymous": AnonymousUser(), "insider": insider}.get(who) or cast[who]
+
+    assert set(rooms_visible(user=user).values_list("slug", flat=True)) == visible
 
 
 # --- The same matrix over HTTP ------------------------------------------------------
