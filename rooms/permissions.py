@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
-from rooms.models import Membership, Room
+from rooms.models import Ban, Membership, Room
 
 Role = Membership.Role
 
@@ -85,6 +85,8 @@ ROOM_STATE_SENTENCES = {
     "archived": _lazy("This room is archived: it is read-only."),
     "locked": _lazy("This room is locked: only moderators can post."),
 }
+BANNED_SENTENCE = _lazy("You are banned from this room.")
+BANNED_OTHER_SENTENCE = _lazy("That user is banned from this room.")
 
 
 def is_site_staff(user: User) -> bool:
@@ -216,3 +218,24 @@ def check(
 
 def can(actor: Actor, action: Action, **kwargs: object) -> bool:
     return denial(actor, action, **kwargs) is None  # type: ignore[arg-type]
+
+
+def ban_denial(ban: Ban | None, *, of_someone_else: bool = False) -> Denial | None:
+    """Why a banned user may not join the room, nor be invited to it; ``None`` without a ban."""
+    if ban is None:
+        return None
+    sentence = BANNED_OTHER_SENTENCE if of_someone_else else BANNED_SENTENCE
+    return Denial("banned", str(sentence), until=ban.expires_at)
+
+
+def join_denial(*, room: Room, ban: Ban | None) -> Denial | None:
+    """``None`` if someone who may see ``room`` may join it; otherwise why not.
+
+    ``ban`` is their active ban there, if any. Private rooms are joined by
+    invitation only, which :func:`ban_denial` holds back too.
+    """
+    if (banned := ban_denial(ban)) is not None:
+        return banned
+    if room.is_archived:
+        return Denial("archived", str(ROOM_STATE_SENTENCES["archived"]))
+    return None

@@ -229,20 +229,18 @@ def room_member_get(*, room: Room, username: str) -> Membership | None:
     return room_members(room=room).select_related("room").filter(user__username=username).first()
 
 
+def _bans_in_force() -> QuerySet[Ban]:
+    """Bans without an end or ending later (``Ban.is_active``, as a query)."""
+    return Ban.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+
+
 def ban_get_active(*, room: Room, user: User) -> Ban | None:
-    return (
-        Ban.objects.filter(room=room, user=user)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .first()
-    )
+    """The ban keeping ``user`` out of ``room``: what joining and invitations ask."""
+    return _bans_in_force().filter(room=room, user=user).first()
 
 
 def room_bans(*, room: Room) -> QuerySet[Ban]:
-    return (
-        Ban.objects.filter(room=room)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .select_related("user", "banned_by")
-    )
+    return _bans_in_force().filter(room=room).select_related("user", "banned_by")
 
 
 def invitation_get(*, token: str) -> Invitation:

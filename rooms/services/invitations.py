@@ -11,7 +11,7 @@ from accounts.models import User
 from audit.models import AuditLogEntry
 from audit.services import audit_record
 from rooms.models import Invitation, Membership
-from rooms.permissions import Action, Actor, Denial, PermissionDenied, check
+from rooms.permissions import Action, Actor, Denial, PermissionDenied, ban_denial, check
 from rooms.selectors import ban_get_active, membership_get
 from rooms.services.members import ensure_not_banned, membership_create
 
@@ -34,8 +34,9 @@ def invitation_create(
     check(actor, Action.INVITE)
     room = actor.room
     if invited_user is not None:
-        if ban_get_active(room=room, user=invited_user) is not None:
-            raise PermissionDenied(Denial("banned", _("That user is banned from this room.")))
+        ban = ban_get_active(room=room, user=invited_user)
+        if (refused := ban_denial(ban, of_someone_else=True)) is not None:
+            raise PermissionDenied(refused)
         if membership_get(room=room, user=invited_user) is not None:
             raise PermissionDenied(Denial("invalid", _("That user is already a member.")))
         max_uses = 1

@@ -13,7 +13,7 @@ from accounts.models import User
 from messaging.models import BODY_MAX_LENGTH
 from rooms.forms import RoomForm
 from rooms.models import Room
-from rooms.permissions import Action, PermissionDenied, actor_get, can, denial
+from rooms.permissions import Action, PermissionDenied, actor_get, can, denial, join_denial
 from rooms.selectors import (
     ban_get_active,
     direct_room_find,
@@ -89,7 +89,8 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         "member_count": room_member_count(room=room),
     }
     if actor.role is None:
-        context["ban"] = ban_get_active(room=room, user=request.user)
+        ban = ban_get_active(room=room, user=request.user)
+        context["join_refusal"] = join_denial(room=room, ban=ban)
         return render(request, "rooms/room_preview.html", context)
     context["can"] = {
         "moderate": can(actor, Action.DELETE_ANY),

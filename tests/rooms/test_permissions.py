@@ -16,7 +16,17 @@ from audit.models import AuditLogEntry
 from messaging.models import Message
 from messaging.services import MessageRejected, message_create
 from rooms.models import Membership
-from rooms.permissions import Action, PermissionDenied, actor_get, can, check, denial, oversees
+from rooms.permissions import (
+    Action,
+    PermissionDenied,
+    actor_get,
+    ban_denial,
+    can,
+    check,
+    denial,
+    join_denial,
+    oversees,
+)
 from rooms.selectors import rooms_visible
 from tests.factories import (
     BanFactory,
@@ -310,6 +320,37 @@ def test_site_staff_oversee_every_room_but_a_conversation(cast, room, who, room_
     )
 
     assert oversees(user, target) is expected
+
+
+@pytest.mark.django_db
+def test_a_ban_refuses_with_banned_in_the_words_of_whoever_is_told(member, room):
+    ban = BanFactory(room=room, user=UserFactory(username="bob"))
+
+    mine, theirs = ban_denial(ban), ban_denial(ban, of_someone_else=True)
+
+    assert (mine.code, mine.detail) == ("banned", "You are banned from this room.")
+    assert (theirs.code, theirs.detail) == ("banned", "That user is banned from this room.")
+    assert ban_denial(None) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("banned", "archived", "expected"),
+    [
+        (False, False, None),
+        (True, False, "banned"),
+        (False, True, "archived"),
+        (True, True, "banned"),
+    ],
+)
+def test_joining_is_refused_to_the_banned_and_in_an_archived_room(room, banned, archived, expected):
+    ban = BanFactory(room=room, user=UserFactory(username="bob")) if banned else None
+    if archived:
+        room.archived_at = timezone.now()
+
+    refused = join_denial(room=room, ban=ban)
+
+    assert (refused.code if refused else None) == expected
 
 
 @pytest.mark.django_db

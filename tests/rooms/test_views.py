@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from messaging.models import BODY_MAX_LENGTH
 from rooms.models import SLOW_MODE_MAX_SECONDS, Membership, Room
-from tests.factories import MembershipFactory, RoomFactory
+from tests.factories import BanFactory, MembershipFactory, RoomFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -249,6 +249,16 @@ def test_the_composer_takes_as_many_characters_as_a_message_may_hold(auth_client
     page = auth_client.get(f"/rooms/{member.room.slug}/").content.decode()
 
     assert f'maxlength="{BODY_MAX_LENGTH}"' in page
+
+
+def test_a_banned_visitor_is_told_when_the_ban_ends_instead_of_a_join_button(client_for, room):
+    bob = UserFactory(username="bob")
+    BanFactory(room=room, user=bob, expires_at=timezone.now() + timedelta(days=1))
+
+    page = client_for(bob).get(f"/rooms/{room.slug}/").content.decode()
+
+    assert "You are banned from this room. The ban ends " in page
+    assert "Join room" not in page
 
 
 def test_slow_mode_past_its_maximum_is_refused_by_the_form_and_the_model(client_for, owner, room):
