@@ -85,6 +85,8 @@ ROOM_STATE_SENTENCES = {
     "archived": _lazy("This room is archived: it is read-only."),
     "locked": _lazy("This room is locked: only moderators can post."),
 }
+SLOW_MODE_SENTENCE = _lazy("Slow mode: one message every %(seconds)s seconds.")
+MUTED_SENTENCE = _lazy("You are muted in this room until %(until)s.")
 BANNED_SENTENCE = _lazy("You are banned from this room.")
 BANNED_OTHER_SENTENCE = _lazy("That user is banned from this room.")
 
@@ -196,8 +198,7 @@ def denial(
         if membership is not None and membership.is_muted:
             return Denial(
                 "muted",
-                _("You are muted in this room until %(until)s.")
-                % {"until": membership.muted_until.strftime("%Y-%m-%d %H:%M UTC")},
+                MUTED_SENTENCE % {"until": membership.muted_until.strftime("%Y-%m-%d %H:%M UTC")},
                 until=membership.muted_until,
             )
     return None
@@ -239,3 +240,18 @@ def join_denial(*, room: Room, ban: Ban | None) -> Denial | None:
     if room.is_archived:
         return Denial("archived", str(ROOM_STATE_SENTENCES["archived"]))
     return None
+
+
+def room_state_notice(*, room: Room, post_refusal: Denial | None) -> str:
+    """What the room page says beside the composer; empty when there is nothing to say.
+
+    Why the reader may not post (``post_refusal``, from :func:`denial`), or else
+    the rules everyone posts under: a lock, slow mode.
+    """
+    if post_refusal is not None:
+        return post_refusal.detail
+    if room.is_locked:
+        return str(ROOM_STATE_SENTENCES["locked"])
+    if room.slow_mode_seconds:
+        return SLOW_MODE_SENTENCE % {"seconds": room.slow_mode_seconds}
+    return ""

@@ -13,7 +13,15 @@ from accounts.models import User
 from messaging.models import BODY_MAX_LENGTH
 from rooms.forms import RoomForm
 from rooms.models import Room
-from rooms.permissions import Action, PermissionDenied, actor_get, can, denial, join_denial
+from rooms.permissions import (
+    Action,
+    PermissionDenied,
+    actor_get,
+    can,
+    denial,
+    join_denial,
+    room_state_notice,
+)
 from rooms.selectors import (
     ban_get_active,
     direct_room_find,
@@ -98,7 +106,8 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         "settings": can(actor, Action.SETTINGS) or can(actor, Action.LOCK),
         "audit": can(actor, Action.VIEW_AUDIT),
     }
-    context["post_refusal"] = denial(actor, Action.POST)
+    context["post_refusal"] = post_refusal = denial(actor, Action.POST)
+    context["room_state"] = room_state_notice(room=room, post_refusal=post_refusal)
     context["body_max_length"] = BODY_MAX_LENGTH
     context["title"] = room_title(room=room, user=request.user)
     # The page counts silence against the server's ping interval (static/js/room.js).

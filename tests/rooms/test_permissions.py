@@ -17,6 +17,7 @@ from messaging.models import Message
 from messaging.services import MessageRejected, message_create
 from rooms.models import Membership
 from rooms.permissions import (
+    ROOM_STATE_SENTENCES,
     Action,
     PermissionDenied,
     actor_get,
@@ -26,6 +27,7 @@ from rooms.permissions import (
     denial,
     join_denial,
     oversees,
+    room_state_notice,
 )
 from rooms.selectors import rooms_visible
 from tests.factories import (
@@ -351,6 +353,28 @@ def test_joining_is_refused_to_the_banned_and_in_an_archived_room(room, banned, 
     refused = join_denial(room=room, ban=ban)
 
     assert (refused.code if refused else None) == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "locked", "slow", "expected"),
+    [
+        ("member", False, 0, ""),
+        ("member", True, 0, str(ROOM_STATE_SENTENCES["locked"])),
+        ("moderator", True, 0, str(ROOM_STATE_SENTENCES["locked"])),
+        ("member", False, 30, "Slow mode: one message every 30 seconds."),
+        ("non_member", False, 0, "You are not a member of this room."),
+    ],
+)
+def test_the_room_state_notice_says_why_i_cannot_post_or_else_the_rooms_rules(
+    cast, room, role, locked, slow, expected
+):
+    room.is_locked, room.slow_mode_seconds = locked, slow
+    actor = actor_get(user=cast[role], room=room)
+
+    notice = room_state_notice(room=room, post_refusal=denial(actor, Action.POST))
+
+    assert notice == expected
 
 
 @pytest.mark.django_db

@@ -251,6 +251,25 @@ def test_the_composer_takes_as_many_characters_as_a_message_may_hold(auth_client
     assert f'maxlength="{BODY_MAX_LENGTH}"' in page
 
 
+@pytest.mark.parametrize("role", [Membership.Role.MEMBER, Membership.Role.MODERATOR])
+def test_the_room_page_says_the_room_is_locked_beside_the_composer(client_for, room, role):
+    notice = "This room is locked: only moderators can post."
+    membership = MembershipFactory(room=room, role=role)
+    room.is_locked = True
+    room.save()
+
+    page = client_for(membership.user).get(f"/rooms/{room.slug}/").content.decode()
+
+    assert f'role="status">{notice}</p>' in page
+    assert ("is-refusal" in page) is (role == Membership.Role.MEMBER)
+
+
+def test_the_room_page_hides_the_notice_when_the_room_has_no_rules_to_tell(auth_client, member):
+    page = auth_client.get(f"/rooms/{member.room.slug}/").content.decode()
+
+    assert 'role="status" hidden></p>' in page
+
+
 def test_a_banned_visitor_is_told_when_the_ban_ends_instead_of_a_join_button(client_for, room):
     bob = UserFactory(username="bob")
     BanFactory(room=room, user=bob, expires_at=timezone.now() + timedelta(days=1))
