@@ -1,5 +1,8 @@
 """What every room view needs: the room as this user may see it, and refusals."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -19,9 +22,15 @@ def actor_or_404(request: HttpRequest, slug: str) -> Actor:
         raise HttpForbidden(_("Only members of this room can do that.")) from None
 
 
-def require(actor: Actor, action: Action, **kwargs: object) -> None:
-    """Turn a permission refusal into a 403 page that says why."""
+@contextmanager
+def refusals_as_403() -> Iterator[None]:
+    """Turn a permission refusal inside the block into a 403 page that says why."""
     try:
-        check(actor, action, **kwargs)  # type: ignore[arg-type]
+        yield
     except PermissionDenied as denied:
         raise HttpForbidden(denied.detail) from None
+
+
+def require(actor: Actor, action: Action, **kwargs: object) -> None:
+    with refusals_as_403():
+        check(actor, action, **kwargs)  # type: ignore[arg-type]

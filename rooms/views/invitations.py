@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,7 +26,7 @@ from rooms.services import (
     invitation_create,
     invitation_revoke,
 )
-from rooms.views.common import actor_or_404, require
+from rooms.views.common import actor_or_404, refusals_as_403, require
 
 
 @login_required
@@ -70,10 +69,8 @@ def invitation_revoke_view(request: HttpRequest, slug: str, invitation_id: int) 
     invitation = Invitation.objects.filter(pk=invitation_id, room=actor.room).first()
     if invitation is None:
         raise Http404
-    try:
+    with refusals_as_403():
         invitation_revoke(actor=actor, invitation=invitation)
-    except PermissionDenied as denied:
-        raise HttpForbidden(denied.detail) from None
     messages.success(request, _("Invitation revoked."))
     return redirect("rooms:invitations", slug=slug)
 

@@ -3,7 +3,6 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,7 +14,6 @@ from rooms.forms import RoomForm
 from rooms.models import Room
 from rooms.permissions import (
     Action,
-    PermissionDenied,
     actor_get,
     can,
     denial,
@@ -41,6 +39,7 @@ from rooms.services import (
     room_create,
     room_join,
 )
+from rooms.views.common import refusals_as_403
 
 
 def room_visible_or_404(request: HttpRequest, slug: str) -> Room:
@@ -130,12 +129,11 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def room_join_view(request: HttpRequest, slug: str) -> HttpResponse:
     room = room_visible_or_404(request, slug)
-    try:
-        room_join(room=room, user=request.user)
-    except Room.DoesNotExist:
-        raise Http404 from None
-    except PermissionDenied as denied:
-        raise HttpForbidden(denied.detail) from None
+    with refusals_as_403():
+        try:
+            room_join(room=room, user=request.user)
+        except Room.DoesNotExist:
+            raise Http404 from None
     return redirect(room)
 
 
