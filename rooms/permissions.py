@@ -87,6 +87,8 @@ ROOM_STATE_SENTENCES = {
 }
 SLOW_MODE_SENTENCE = _lazy("Slow mode: one message every %(seconds)s seconds.")
 MUTED_SENTENCE = _lazy("You are muted in this room until %(until)s.")
+# A room someone may not know about answers as one that does not exist.
+NO_SUCH_ROOM_SENTENCE = _lazy("No room is called “%(slug)s”.")
 BANNED_SENTENCE = _lazy("You are banned from this room.")
 BANNED_OTHER_SENTENCE = _lazy("That user is banned from this room.")
 

@@ -24,7 +24,6 @@ from rooms.selectors import (
     ban_get_active,
     direct_room_find,
     invitations_for_user,
-    room_get_visible,
     room_list,
     room_member_count,
     room_member_summaries,
@@ -39,14 +38,7 @@ from rooms.services import (
     room_create,
     room_join,
 )
-from rooms.views.common import refusals_as_403
-
-
-def room_visible_or_404(request: HttpRequest, slug: str) -> Room:
-    try:
-        return room_get_visible(slug=slug, user=request.user)
-    except Room.DoesNotExist:
-        raise Http404(_("No room is called “%(slug)s”.") % {"slug": slug}) from None
+from rooms.views.common import refusals_as_403, room_visible_or_404
 
 
 def home(request: HttpRequest) -> HttpResponse:
