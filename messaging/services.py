@@ -20,7 +20,7 @@ from rooms.events import (
 )
 from rooms.models import Membership, Room
 from rooms.permissions import Action, Actor, PermissionDenied, can, check
-from rooms.selectors import membership_get, room_actor_get
+from rooms.selectors import membership_get, room_actor_get, room_members_named
 
 
 class MessageRejected(Exception):
@@ -61,7 +61,7 @@ def _mentioned_members(*, room: Room, author: User, body: str) -> list[User]:
     names = mentioned_usernames(body) - {author.username}
     if not names:
         return []
-    return list(User.objects.filter(username__in=names, memberships__room=room, is_active=True))
+    return room_members_named(room=room, usernames=names)
 
 
 def _render(*, room: Room, author: User, body: str) -> tuple[str, list[User]]:

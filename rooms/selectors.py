@@ -23,14 +23,19 @@ def room_get(*, slug: str) -> Room:
     return Room.objects.get(slug=slug)
 
 
-def memberships_of(*, user: User) -> QuerySet[Membership]:
-    """Every membership of ``user``: none once the account is deactivated.
+def _memberships() -> QuerySet[Membership]:
+    """Memberships of active accounts: the one membership lookup, which the others narrow.
 
-    The one membership lookup: the others below narrow it to a room.
+    A deactivated account is in no room, whatever rows remain.
     """
+    return Membership.objects.filter(user__is_active=True)
+
+
+def memberships_of(*, user: User) -> QuerySet[Membership]:
+    """Every membership of ``user``."""
     if not user.is_authenticated:
         return Membership.objects.none()
-    return Membership.objects.filter(user=user, user__is_active=True)
+    return _memberships().filter(user=user)
 
 
 def membership_get(*, room: Room, user: User) -> Membership | None:
@@ -137,11 +142,18 @@ def room_member_count(*, room: Room) -> int:
     return room.memberships.count()
 
 
+def room_members_named(*, room: Room, usernames: set[str]) -> list[User]:
+    """The members of ``room`` called one of ``usernames``: whom a message may mention."""
+    members = _memberships().filter(room=room, user__username__in=usernames)
+    return [membership.user for membership in members.select_related("user")]
+
+
 def room_member_summaries(*, room: Room) -> list[dict]:
     """Id, username and shown name of every active member: what presence is built from."""
     return [
         {"id": pk, "username": username, "display_name": display_name or username}
-        for pk, username, display_name in room.memberships.filter(user__is_active=True)
+        for pk, username, display_name in _memberships()
+        .filter(room=room)
         .order_by("user__username")
         .values_list("user_id", "user__username", "user__display_name")
     ]
