@@ -193,11 +193,3 @@ class Invitation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("rooms:invitation", kwargs={"token": self.token})
-
-    @property
-    def is_usable(self) -> bool:
-        return (
-            self.revoked_at is None
-            and (self.expires_at is None or self.expires_at > timezone.now())
-            and (self.max_uses is None or self.uses < self.max_uses)
-        )

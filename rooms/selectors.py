@@ -5,7 +5,7 @@ it did not exist (404, close code 4404), never "forbidden", so its existence
 does not leak.
 """
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -272,17 +272,32 @@ def invitation_invalid_reason(*, invitation: Invitation) -> str | None:
     return None
 
 
+def invitations_usable() -> QuerySet[Invitation]:
+    """Invitations that can still be used: not revoked, not expired, not used up.
+
+    ``invitation_invalid_reason`` says which of these an unusable one fails.
+    """
+    return Invitation.objects.filter(
+        Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")),
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+        revoked_at__isnull=True,
+    )
+
+
 def room_invitations(*, room: Room) -> QuerySet[Invitation]:
-    return room.invitations.filter(revoked_at__isnull=True).select_related(
-        "invited_user", "created_by"
+    """The room's invitations not revoked, each marked ``usable`` or not."""
+    return (
+        room.invitations.filter(revoked_at__isnull=True)
+        .annotate(usable=Exists(invitations_usable().filter(pk=OuterRef("pk"))))
+        .select_related("invited_user", "created_by")
     )
 
 
 def invitations_for_user(*, user: User) -> list[Invitation]:
     """Usable invitations addressed to ``user`` for rooms they are not in yet."""
-    pending = (
-        Invitation.objects.filter(invited_user=user, revoked_at__isnull=True)
+    return list(
+        invitations_usable()
+        .filter(invited_user=user)
         .exclude(room__in=rooms_joined(user=user))
         .select_related("room", "created_by")
     )
-    return [invitation for invitation in pending if invitation.is_usable]

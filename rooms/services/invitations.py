@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,7 +12,7 @@ from audit.models import AuditLogEntry
 from audit.services import audit_record
 from rooms.models import Invitation, Membership
 from rooms.permissions import Action, Actor, Denial, PermissionDenied, ban_denial, check
-from rooms.selectors import ban_get_active, membership_get
+from rooms.selectors import ban_get_active, invitations_usable, membership_get
 from rooms.services.members import ensure_not_banned, membership_create
 
 
@@ -90,12 +90,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     ensure_not_banned(room=room, user=user)
     # Count the use in the same statement that checks it, so two people
     # accepting the last use at once cannot both get in.
-    used = Invitation.objects.filter(
-        Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")),
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
-        pk=invitation.pk,
-        revoked_at__isnull=True,
-    ).update(uses=F("uses") + 1)
+    used = invitations_usable().filter(pk=invitation.pk).update(uses=F("uses") + 1)
     if not used:
         raise InvitationUnusable(_("This invitation has expired, been used up or been revoked."))
     return membership_create(room=room, user=user)
