@@ -149,10 +149,6 @@ class Ban(models.Model):
     def __str__(self) -> str:
         return f"{self.user} banned from {self.room}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.expires_at is None or self.expires_at > timezone.now()
-
 
 def invitation_token() -> str:
     return secrets.token_urlsafe(24)

@@ -242,7 +242,7 @@ def room_member_get(*, room: Room, username: str) -> Membership | None:
 
 
 def _bans_in_force() -> QuerySet[Ban]:
-    """Bans without an end or ending later (``Ban.is_active``, as a query)."""
+    """Bans still in force: without an end, or ending later. The one definition of that."""
     return Ban.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
 
 
