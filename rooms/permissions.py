@@ -234,8 +234,9 @@ def ban_denial(ban: Ban | None, *, of_someone_else: bool = False) -> Denial | No
 def join_denial(*, room: Room, ban: Ban | None) -> Denial | None:
     """``None`` if someone who may see ``room`` may join it; otherwise why not.
 
-    ``ban`` is their active ban there, if any. Private rooms are joined by
-    invitation only, which :func:`ban_denial` holds back too.
+    ``ban`` is their active ban there, if any. Whether a private room may be
+    joined without an invitation is :func:`oversees`; accepting an invitation
+    asks :func:`ban_denial` alone, and words an archived room its own way.
     """
     if (banned := ban_denial(ban)) is not None:
         return banned

@@ -58,7 +58,7 @@ def rooms_visible(*, user: User) -> QuerySet[Room]:
         seen = Q(kind=Room.Kind.ROOM)
     else:
         seen = Q(kind=Room.Kind.ROOM, visibility=Room.Visibility.PUBLIC)
-    return Room.objects.filter(seen | Q(pk__in=memberships_of(user=user).values("room")))
+    return Room.objects.filter(seen | Q(pk__in=rooms_joined(user=user)))
 
 
 def room_actor_get(*, slug: str, user: User) -> Actor:
