@@ -9,6 +9,7 @@ from messaging.formatting import body_render
 from messaging.models import Message
 from realtime import events
 from rooms.models import Room
+from rooms.selectors import rooms_joined
 
 
 def message_payload(message: Message) -> events.MessageFields:
@@ -101,7 +102,7 @@ def message_search(*, user: User, query: str, room: Room | None = None) -> list[
     appearing somewhere in the body, newest first.
     """
     messages = Message.objects.filter(
-        deleted_at__isnull=True, room__memberships__user=user
+        deleted_at__isnull=True, room__in=rooms_joined(user=user)
     ).select_related("author", "room")
     if room is not None:
         messages = messages.filter(room=room)
@@ -130,7 +131,7 @@ def mention_list(*, user: User, limit: int = 100) -> list[Message]:
     """Messages that mention ``user``, newest first, in rooms they are still in."""
     return list(
         Message.objects.filter(
-            mentions__user=user, deleted_at__isnull=True, room__memberships__user=user
+            mentions__user=user, deleted_at__isnull=True, room__in=rooms_joined(user=user)
         )
         .select_related("author", "room")
         .order_by("-id")[:limit]

@@ -22,8 +22,8 @@ from realtime.groups import (
     user_group_name,
 )
 from rooms.models import Membership, Room
-from rooms.permissions import RANK, Action, Actor, PermissionDenied, check
-from rooms.selectors import room_actor_get
+from rooms.permissions import Action, Actor, PermissionDenied, can, check
+from rooms.selectors import membership_get, room_actor_get, room_members_named
 
 
 class MessageRejected(Exception):
@@ -64,7 +64,7 @@ def _mentioned_members(*, room: Room, author: User, body: str) -> list[User]:
     names = mentioned_usernames(body) - {author.username}
     if not names:
         return []
-    return list(User.objects.filter(username__in=names, memberships__room=room, is_active=True))
+    return room_members_named(room=room, usernames=names)
 
 
 def _render(*, room: Room, author: User, body: str) -> tuple[str, list[User]]:
@@ -72,20 +72,19 @@ def _render(*, room: Room, author: User, body: str) -> tuple[str, list[User]]:
     return body_render(body, mentions=[user.username for user in mentioned]), mentioned
 
 
-def _slow_mode_wait(*, room: Room, membership: Membership | None) -> float:
+def _slow_mode_wait(*, actor: Actor) -> float:
     """Seconds the member must still wait in slow mode (0 when they may post)."""
-    if not room.slow_mode_seconds or membership is None:  # site staff, who outrank moderators
+    room, membership = actor.room, actor.membership
+    if not room.slow_mode_seconds or can(actor, Action.BYPASS_SLOW_MODE):
         return 0.0
-    if RANK[membership.role] >= RANK[Membership.Role.MODERATOR]:
-        return 0.0
-    if membership.last_posted_at is None:
+    if membership is None or membership.last_posted_at is None:
         return 0.0
     ready_at = membership.last_posted_at + timedelta(seconds=room.slow_mode_seconds)
     return max(0.0, (ready_at - timezone.now()).total_seconds())
 
 
 def _slow_mode_check(*, actor: Actor) -> None:
-    wait = _slow_mode_wait(room=actor.room, membership=actor.membership)
+    wait = _slow_mode_wait(actor=actor)
     if wait:
         raise MessageRejected(
             "slow_mode",
@@ -279,7 +278,7 @@ def membership_read_mark(*, room: Room, user: User, message_id: int) -> int:
         Membership.objects.filter(room=room, user=user, last_read_id__lt=newest.pk).update(
             last_read_id=newest.pk
         )
-    membership = Membership.objects.filter(room=room, user=user).only("last_read_id").first()
+    membership = membership_get(room=room, user=user)
     last_read_id = membership.last_read_id if membership else 0
     if membership is not None:
         # Every page of this user (other tabs, the sidebar) learns the new marker.

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from messaging.selectors import mention_list, message_list, message_payload, message_search
 from rooms.models import Room
+from rooms.permissions import NO_SUCH_ROOM_SENTENCE
 from rooms.selectors import NotAMember, room_get_for_member
 
 HISTORY_PAGE_MAX = 100
@@ -35,7 +36,7 @@ def room_messages_view(request: HttpRequest, slug: str) -> JsonResponse:
     try:
         room = room_get_for_member(slug=slug, user=request.user)
     except Room.DoesNotExist:
-        return _error(404, _("No room is called “%(slug)s”.") % {"slug": slug})
+        return _error(404, NO_SUCH_ROOM_SENTENCE % {"slug": slug})
     except NotAMember:
         return _error(403, _("Only members of this room can read its messages."))
     try:

@@ -7,8 +7,7 @@ from django.http import HttpRequest
 from audit.models import AuditLogEntry
 from audit.services import audit_record
 from rooms.models import Ban, Invitation, Membership, Room
-from rooms.permissions import Actor, PermissionDenied
-from rooms.selectors import membership_get
+from rooms.permissions import Actor, PermissionDenied, actor_get
 from rooms.services import (
     member_ban,
     member_kick,
@@ -26,9 +25,7 @@ from rooms.services import (
 
 def admin_actor(request: HttpRequest, room: Room) -> Actor:
     """The site admin as seen from ``room``; staff act as owners everywhere."""
-    return Actor(
-        user=request.user, room=room, membership=membership_get(room=room, user=request.user)
-    )
+    return actor_get(user=request.user, room=room)
 
 
 def apply_to_each(model_admin: admin.ModelAdmin, request: HttpRequest, items, change) -> None:

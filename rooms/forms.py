@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from rooms.models import Room
+from rooms.models import MUTE_MAX, SLOW_MODE_MAX_SECONDS, Room
 from rooms.selectors import room_name_taken
 
 
@@ -57,7 +57,7 @@ class MemberActionForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False)
     minutes = forms.IntegerField(
         min_value=0,
-        max_value=525_600,
+        max_value=int(MUTE_MAX.total_seconds()) // 60,
         required=False,
         help_text=_("Mute: how long. Ban: how long; empty or 0 bans for good."),
     )
@@ -70,7 +70,9 @@ class MemberActionForm(forms.Form):
 
 
 class SlowModeForm(forms.Form):
-    seconds = forms.IntegerField(min_value=0, max_value=6 * 60 * 60, label=_("Slow mode (seconds)"))
+    seconds = forms.IntegerField(
+        min_value=0, max_value=SLOW_MODE_MAX_SECONDS, label=_("Slow mode (seconds)")
+    )
 
 
 class InvitationForm(forms.Form):

@@ -1,7 +1,9 @@
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -9,6 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 DIRECT_SLUG_PREFIX = "dm-"
+# The longest slow mode and the longest mute: the model, the forms, the services
+# and the page all read these.
+SLOW_MODE_MAX_SECONDS = 6 * 60 * 60
+MUTE_MAX = timedelta(days=365)
 
 
 class Room(models.Model):
@@ -40,6 +46,7 @@ class Room(models.Model):
     slow_mode_seconds = models.PositiveIntegerField(
         _("slow mode (seconds)"),
         default=0,
+        validators=[MaxValueValidator(SLOW_MODE_MAX_SECONDS)],
         help_text=_("At most one message per member in this many seconds; 0 turns it off."),
     )
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
@@ -142,10 +149,6 @@ class Ban(models.Model):
     def __str__(self) -> str:
         return f"{self.user} banned from {self.room}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.expires_at is None or self.expires_at > timezone.now()
-
 
 def invitation_token() -> str:
     return secrets.token_urlsafe(24)
@@ -186,11 +189,3 @@ class Invitation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("rooms:invitation", kwargs={"token": self.token})
-
-    @property
-    def is_usable(self) -> bool:
-        return (
-            self.revoked_at is None
-            and (self.expires_at is None or self.expires_at > timezone.now())
-            and (self.max_uses is None or self.uses < self.max_uses)
-        )

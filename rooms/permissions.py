@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
-from rooms.models import Membership, Room
+from rooms.models import Ban, Membership, Room
 
 Role = Membership.Role
 
@@ -35,6 +35,10 @@ class Action(StrEnum):
     SLOW_MODE = "room.slow_mode"
     ARCHIVE = "room.archive"
     VIEW_AUDIT = "room.audit"
+    # Not steps anyone takes but exemptions from the posting rules, kept in the
+    # same table so "who is held back" has one answer.
+    POST_WHEN_LOCKED = "post.when_locked"
+    BYPASS_SLOW_MODE = "post.bypass_slow_mode"
 
 
 # The lowest role that may take each action (before the special rules below).
@@ -55,6 +59,8 @@ LOWEST_ROLE: dict[Action, str] = {
     Action.SLOW_MODE: Role.MODERATOR,
     Action.ARCHIVE: Role.OWNER,
     Action.VIEW_AUDIT: Role.MODERATOR,
+    Action.POST_WHEN_LOCKED: Role.MODERATOR,
+    Action.BYPASS_SLOW_MODE: Role.MODERATOR,
 }
 RANK = {Role.MEMBER: 1, Role.MODERATOR: 2, Role.OWNER: 3}
 STAFF_RANK = 4  # site staff act as owners everywhere, and above them
@@ -79,6 +85,26 @@ ROOM_STATE_SENTENCES = {
     "archived": _lazy("This room is archived: it is read-only."),
     "locked": _lazy("This room is locked: only moderators can post."),
 }
+SLOW_MODE_SENTENCE = _lazy("Slow mode: one message every %(seconds)s seconds.")
+MUTED_SENTENCE = _lazy("You are muted in this room until %(until)s.")
+# A room someone may not know about answers as one that does not exist.
+NO_SUCH_ROOM_SENTENCE = _lazy("No room is called “%(slug)s”.")
+BANNED_SENTENCE = _lazy("You are banned from this room.")
+BANNED_OTHER_SENTENCE = _lazy("That user is banned from this room.")
+
+
+def is_site_staff(user: User) -> bool:
+    """Site staff act as owners in every room and outrank owners."""
+    return user.is_staff and user.is_active
+
+
+def oversees(user: User, room: Room) -> bool:
+    """Whether ``user`` may read and moderate ``room`` without being one of its members.
+
+    Site staff do, in every room but a direct conversation, which belongs to
+    its two people alone.
+    """
+    return is_site_staff(user) and not room.is_direct
 
 
 @dataclass(frozen=True)
@@ -108,28 +134,32 @@ class Actor:
 
     @property
     def role(self) -> str | None:
-        if self.user.is_staff and self.user.is_active:
+        if is_site_staff(self.user):
             return Role.OWNER
         return self.membership.role if self.membership else None
 
     @property
     def rank(self) -> int:
-        if self.user.is_staff and self.user.is_active:
+        if is_site_staff(self.user):
             return STAFF_RANK
         return RANK[self.membership.role] if self.membership else 0
 
 
 def actor_get(*, user: User, room: Room) -> Actor:
-    membership = None
-    if user.is_authenticated:
-        membership = Membership.objects.filter(room=room, user=user).first()
-    return Actor(user=user, room=room, membership=membership)
+    # Imported here: the selectors build Actors, so they import this module.
+    from rooms.selectors import membership_get
+
+    return Actor(user=user, room=room, membership=membership_get(room=room, user=user))
 
 
 def _target_rank(target: Membership) -> int:
-    if target.user.is_staff:
+    if is_site_staff(target.user):
         return STAFF_RANK
     return RANK[target.role]
+
+
+def _reaches(role: str, action: Action) -> bool:
+    return RANK[role] >= RANK[LOWEST_ROLE[action]]
 
 
 def denial(
@@ -144,7 +174,7 @@ def denial(
     role = actor.role
     if role is None or not actor.user.is_active:
         return Denial("forbidden", _("You are not a member of this room."))
-    if RANK[role] < RANK[LOWEST_ROLE[action]]:
+    if not _reaches(role, action):
         return Denial("forbidden", _("Your role in this room does not allow that."))
     if action in WRITES and room.is_archived:
         return Denial("archived", str(ROOM_STATE_SENTENCES["archived"]))
@@ -165,13 +195,12 @@ def denial(
         if membership is None and action == Action.POST:
             # Staff read and moderate anywhere, but speak only where they joined.
             return Denial("forbidden", _("Join the room to post in it."))
-        if room.is_locked and RANK[role] < RANK[Role.MODERATOR]:
+        if room.is_locked and not _reaches(role, Action.POST_WHEN_LOCKED):
             return Denial("locked", str(ROOM_STATE_SENTENCES["locked"]))
         if membership is not None and membership.is_muted:
             return Denial(
                 "muted",
-                _("You are muted in this room until %(until)s.")
-                % {"until": membership.muted_until.strftime("%Y-%m-%d %H:%M UTC")},
+                MUTED_SENTENCE % {"until": membership.muted_until.strftime("%Y-%m-%d %H:%M UTC")},
                 until=membership.muted_until,
             )
     return None
@@ -192,3 +221,40 @@ def check(
 
 def can(actor: Actor, action: Action, **kwargs: object) -> bool:
     return denial(actor, action, **kwargs) is None  # type: ignore[arg-type]
+
+
+def ban_denial(ban: Ban | None, *, of_someone_else: bool = False) -> Denial | None:
+    """Why a banned user may not join the room, nor be invited to it; ``None`` without a ban."""
+    if ban is None:
+        return None
+    sentence = BANNED_OTHER_SENTENCE if of_someone_else else BANNED_SENTENCE
+    return Denial("banned", str(sentence), until=ban.expires_at)
+
+
+def join_denial(*, room: Room, ban: Ban | None) -> Denial | None:
+    """``None`` if someone who may see ``room`` may join it; otherwise why not.
+
+    ``ban`` is their active ban there, if any. Whether a private room may be
+    joined without an invitation is :func:`oversees`; accepting an invitation
+    asks :func:`ban_denial` alone, and words an archived room its own way.
+    """
+    if (banned := ban_denial(ban)) is not None:
+        return banned
+    if room.is_archived:
+        return Denial("archived", str(ROOM_STATE_SENTENCES["archived"]))
+    return None
+
+
+def room_state_notice(*, room: Room, post_refusal: Denial | None) -> str:
+    """What the room page says beside the composer; empty when there is nothing to say.
+
+    Why the reader may not post (``post_refusal``, from :func:`denial`), or else
+    the rules everyone posts under: a lock, slow mode.
+    """
+    if post_refusal is not None:
+        return post_refusal.detail
+    if room.is_locked:
+        return str(ROOM_STATE_SENTENCES["locked"])
+    if room.slow_mode_seconds:
+        return SLOW_MODE_SENTENCE % {"seconds": room.slow_mode_seconds}
+    return ""

@@ -5,13 +5,13 @@ it did not exist (404, close code 4404), never "forbidden", so its existence
 does not leak.
 """
 
-from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from rooms.models import Ban, Invitation, Membership, Room
-from rooms.permissions import Actor
+from rooms.permissions import Actor, is_site_staff, oversees
 
 
 class NotAMember(Exception):
@@ -23,10 +23,42 @@ def room_get(*, slug: str) -> Room:
     return Room.objects.get(slug=slug)
 
 
-def membership_get(*, room: Room, user: User) -> Membership | None:
+def _memberships() -> QuerySet[Membership]:
+    """Memberships of active accounts: the one membership lookup, which the others narrow.
+
+    A deactivated account is in no room, whatever rows remain.
+    """
+    return Membership.objects.filter(user__is_active=True)
+
+
+def memberships_of(*, user: User) -> QuerySet[Membership]:
+    """Every membership of ``user``."""
     if not user.is_authenticated:
-        return None
-    return Membership.objects.filter(room=room, user=user, user__is_active=True).first()
+        return Membership.objects.none()
+    return _memberships().filter(user=user)
+
+
+def membership_get(*, room: Room, user: User) -> Membership | None:
+    return memberships_of(user=user).filter(room=room).first()
+
+
+def rooms_joined(*, user: User) -> QuerySet[Room]:
+    """The rooms and conversations ``user`` is a member of."""
+    return Room.objects.filter(pk__in=memberships_of(user=user).values("room"))
+
+
+def rooms_visible(*, user: User) -> QuerySet[Room]:
+    """Every room ``user`` may know exists: the one answer to "who may see a room".
+
+    Public rooms, the user's own rooms and conversations, and for site staff
+    every room they oversee (see ``rooms.permissions.oversees``): all but other
+    people's conversations.
+    """
+    if is_site_staff(user):
+        seen = Q(kind=Room.Kind.ROOM)
+    else:
+        seen = Q(kind=Room.Kind.ROOM, visibility=Room.Visibility.PUBLIC)
+    return Room.objects.filter(seen | Q(pk__in=rooms_joined(user=user)))
 
 
 def room_actor_get(*, slug: str, user: User) -> Actor:
@@ -44,8 +76,9 @@ def room_actor_get(*, slug: str, user: User) -> Actor:
         # Unordered: (room, user) is unique, and this runs for every chat message.
         membership = next(
             iter(
-                Membership.objects.select_related("room")
-                .filter(room__slug=slug, user=user, user__is_active=True)
+                memberships_of(user=user)
+                .select_related("room")
+                .filter(room__slug=slug)
                 .order_by()[:1]
             ),
             None,
@@ -54,15 +87,11 @@ def room_actor_get(*, slug: str, user: User) -> Actor:
             membership.user = user
             return Actor(user=user, room=membership.room, membership=membership)
     room = room_get(slug=slug)
-    actor = Actor(user=user, room=room, membership=None)
-    # A direct conversation belongs to its two people alone, site staff included.
-    if room.is_direct:
+    if oversees(user, room):
+        return Actor(user=user, room=room, membership=None)
+    if room.is_private:
         raise Room.DoesNotExist(slug)
-    if actor.role is None:
-        if room.is_private:
-            raise Room.DoesNotExist(slug)
-        raise NotAMember(slug)
-    return actor
+    raise NotAMember(slug)
 
 
 def room_get_for_member(*, slug: str, user: User) -> Room:
@@ -71,15 +100,7 @@ def room_get_for_member(*, slug: str, user: User) -> Room:
 
 def room_get_visible(*, slug: str, user: User) -> Room:
     """The room, if ``user`` may at least see that it exists (for its preview page)."""
-    room = room_get(slug=slug)
-    hidden_from_staff = room.is_direct
-    if (
-        room.is_private
-        and (hidden_from_staff or not user.is_staff)
-        and membership_get(room=room, user=user) is None
-    ):
-        raise Room.DoesNotExist(slug)
-    return room
+    return rooms_visible(user=user).get(slug=slug)
 
 
 def direct_key(first: User, second: User) -> str:
@@ -95,19 +116,14 @@ def direct_room_find(*, user: User, other: User) -> Room | None:
 
 def room_list(*, user: User) -> QuerySet[Room]:
     """The rooms ``user`` may see, with member counts, marking those they belong to."""
-    rooms = Room.objects.filter(kind=Room.Kind.ROOM).annotate(
-        member_count=Count("memberships", distinct=True)
-    )
-    if not user.is_authenticated:
-        return rooms.filter(visibility=Room.Visibility.PUBLIC).annotate(
-            is_member=Value(False, output_field=BooleanField())
+    return (
+        rooms_visible(user=user)
+        .filter(kind=Room.Kind.ROOM)
+        .annotate(
+            member_count=Count("memberships", distinct=True),
+            is_member=Exists(memberships_of(user=user).filter(room=OuterRef("pk"))),
         )
-    rooms = rooms.annotate(
-        is_member=Exists(Membership.objects.filter(room=OuterRef("pk"), user=user))
     )
-    if user.is_staff:
-        return rooms
-    return rooms.filter(Q(visibility=Room.Visibility.PUBLIC) | Q(is_member=True))
 
 
 def room_name_taken(*, name: str, user: User, renaming: Room | None = None) -> bool:
@@ -126,11 +142,18 @@ def room_member_count(*, room: Room) -> int:
     return room.memberships.count()
 
 
+def room_members_named(*, room: Room, usernames: set[str]) -> list[User]:
+    """The members of ``room`` called one of ``usernames``: whom a message may mention."""
+    members = _memberships().filter(room=room, user__username__in=usernames)
+    return [membership.user for membership in members.select_related("user")]
+
+
 def room_member_summaries(*, room: Room) -> list[dict]:
     """Id, username and shown name of every active member: what presence is built from."""
     return [
         {"id": pk, "username": username, "display_name": display_name or username}
-        for pk, username, display_name in room.memberships.filter(user__is_active=True)
+        for pk, username, display_name in _memberships()
+        .filter(room=room)
         .order_by("user__username")
         .values_list("user_id", "user__username", "user__display_name")
     ]
@@ -167,7 +190,7 @@ def unread_counts(*, user: User) -> list[dict]:
         .values("n")
     )
     memberships = (
-        Membership.objects.filter(user=user)
+        memberships_of(user=user)
         .select_related("room")
         .annotate(unread=Subquery(unread), mentions=Subquery(mentions))
         .order_by("room__kind", "room__name")
@@ -213,20 +236,23 @@ def room_members(*, room: Room) -> QuerySet[Membership]:
     return room.memberships.select_related("user").order_by("user__username")
 
 
+def room_member_get(*, room: Room, username: str) -> Membership | None:
+    """The membership in ``room`` of the person called ``username``: the target of an action."""
+    return room_members(room=room).select_related("room").filter(user__username=username).first()
+
+
+def _bans_in_force() -> QuerySet[Ban]:
+    """Bans still in force: without an end, or ending later. The one definition of that."""
+    return Ban.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+
+
 def ban_get_active(*, room: Room, user: User) -> Ban | None:
-    return (
-        Ban.objects.filter(room=room, user=user)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .first()
-    )
+    """The ban keeping ``user`` out of ``room``: what joining and invitations ask."""
+    return _bans_in_force().filter(room=room, user=user).first()
 
 
 def room_bans(*, room: Room) -> QuerySet[Ban]:
-    return (
-        Ban.objects.filter(room=room)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .select_related("user", "banned_by")
-    )
+    return _bans_in_force().filter(room=room).select_related("user", "banned_by")
 
 
 def invitation_get(*, token: str) -> Invitation:
@@ -246,17 +272,32 @@ def invitation_invalid_reason(*, invitation: Invitation) -> str | None:
     return None
 
 
+def invitations_usable() -> QuerySet[Invitation]:
+    """Invitations that can still be used: not revoked, not expired, not used up.
+
+    ``invitation_invalid_reason`` says which of these an unusable one fails.
+    """
+    return Invitation.objects.filter(
+        Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")),
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+        revoked_at__isnull=True,
+    )
+
+
 def room_invitations(*, room: Room) -> QuerySet[Invitation]:
-    return room.invitations.filter(revoked_at__isnull=True).select_related(
-        "invited_user", "created_by"
+    """The room's invitations not revoked, each marked ``usable`` or not."""
+    return (
+        room.invitations.filter(revoked_at__isnull=True)
+        .annotate(usable=Exists(invitations_usable().filter(pk=OuterRef("pk"))))
+        .select_related("invited_user", "created_by")
     )
 
 
 def invitations_for_user(*, user: User) -> list[Invitation]:
     """Usable invitations addressed to ``user`` for rooms they are not in yet."""
-    pending = (
-        Invitation.objects.filter(invited_user=user, revoked_at__isnull=True)
-        .exclude(room__memberships__user=user)
+    return list(
+        invitations_usable()
+        .filter(invited_user=user)
+        .exclude(room__in=rooms_joined(user=user))
         .select_related("room", "created_by")
     )
-    return [invitation for invitation in pending if invitation.is_usable]

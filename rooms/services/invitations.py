@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,8 +11,8 @@ from accounts.models import User
 from audit.models import AuditLogEntry
 from audit.services import audit_record
 from rooms.models import Invitation, Membership
-from rooms.permissions import Action, Actor, Denial, PermissionDenied, check
-from rooms.selectors import ban_get_active
+from rooms.permissions import Action, Actor, Denial, PermissionDenied, ban_denial, check
+from rooms.selectors import ban_get_active, invitations_usable, membership_get
 from rooms.services.members import ensure_not_banned, membership_create
 
 
@@ -34,9 +34,10 @@ def invitation_create(
     check(actor, Action.INVITE)
     room = actor.room
     if invited_user is not None:
-        if ban_get_active(room=room, user=invited_user) is not None:
-            raise PermissionDenied(Denial("banned", _("That user is banned from this room.")))
-        if Membership.objects.filter(room=room, user=invited_user).exists():
+        ban = ban_get_active(room=room, user=invited_user)
+        if (refused := ban_denial(ban, of_someone_else=True)) is not None:
+            raise PermissionDenied(refused)
+        if membership_get(room=room, user=invited_user) is not None:
             raise PermissionDenied(Denial("invalid", _("That user is already a member.")))
         max_uses = 1
     invitation = Invitation.objects.create(
@@ -79,7 +80,7 @@ def invitation_revoke(*, actor: Actor, invitation: Invitation) -> None:
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     """Join the invitation's room. Raises ``InvitationUnusable`` or ``PermissionDenied``."""
     room = invitation.room
-    existing = Membership.objects.filter(room=room, user=user).first()
+    existing = membership_get(room=room, user=user)
     if existing is not None:
         return existing
     if invitation.invited_user_id is not None and invitation.invited_user_id != user.pk:
@@ -89,12 +90,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     ensure_not_banned(room=room, user=user)
     # Count the use in the same statement that checks it, so two people
     # accepting the last use at once cannot both get in.
-    used = Invitation.objects.filter(
-        Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")),
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
-        pk=invitation.pk,
-        revoked_at__isnull=True,
-    ).update(uses=F("uses") + 1)
+    used = invitations_usable().filter(pk=invitation.pk).update(uses=F("uses") + 1)
     if not used:
         raise InvitationUnusable(_("This invitation has expired, been used up or been revoked."))
     return membership_create(room=room, user=user)

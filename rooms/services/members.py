@@ -4,17 +4,22 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.models import AuditLogEntry
 from audit.services import audit_record
 from rooms.events import inbox_changed, member_removed, member_updated
-from rooms.models import Ban, Membership, Room
-from rooms.permissions import Action, Actor, Denial, PermissionDenied, check
+from rooms.models import MUTE_MAX, Ban, Membership, Room
+from rooms.permissions import (
+    Action,
+    Actor,
+    PermissionDenied,
+    ban_denial,
+    check,
+    join_denial,
+    oversees,
+)
 from rooms.selectors import ban_get_active
-
-MUTE_MAX = timedelta(days=365)
 
 
 class OwnerCannotLeave(Exception):
@@ -32,18 +37,18 @@ def membership_create(*, room: Room, user: User, role: str = Membership.Role.MEM
 
 
 def ensure_not_banned(*, room: Room, user: User) -> None:
-    ban = ban_get_active(room=room, user=user)
-    if ban is not None:
-        raise PermissionDenied(Denial("banned", _("You are banned from this room.")))
+    refused = ban_denial(ban_get_active(room=room, user=user))
+    if refused is not None:
+        raise PermissionDenied(refused)
 
 
 def room_join(*, room: Room, user: User) -> Membership:
     """Join a public room by oneself. Private rooms are joined by invitation only."""
-    if room.is_private and not user.is_staff:
+    if room.is_private and not oversees(user, room):
         raise Room.DoesNotExist(room.slug)
-    ensure_not_banned(room=room, user=user)
-    if room.is_archived:
-        raise PermissionDenied(Denial("archived", _("This room is archived: it is read-only.")))
+    refused = join_denial(room=room, ban=ban_get_active(room=room, user=user))
+    if refused is not None:
+        raise PermissionDenied(refused)
     return membership_create(room=room, user=user)
 
 

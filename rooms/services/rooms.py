@@ -16,13 +16,12 @@ from accounts.models import User
 from audit.models import AuditLogEntry
 from audit.services import audit_record
 from rooms.events import room_updated
-from rooms.models import DIRECT_SLUG_PREFIX, Membership, Room
+from rooms.models import DIRECT_SLUG_PREFIX, SLOW_MODE_MAX_SECONDS, Membership, Room
 from rooms.permissions import Action, Actor, check
 
 SLUG_MAX_TRIES = 10
 SLUG_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 SLUG_SUFFIX_LENGTH = 6
-SLOW_MODE_MAX_SECONDS = 6 * 60 * 60
 
 
 def _slug_candidates(name: str) -> Iterator[str]:

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,16 +12,21 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from rooms.forms import InvitationForm
-from rooms.models import Invitation, Membership
+from rooms.models import Invitation
 from rooms.permissions import Action, PermissionDenied
-from rooms.selectors import invitation_get, invitation_invalid_reason, room_invitations
+from rooms.selectors import (
+    invitation_get,
+    invitation_invalid_reason,
+    membership_get,
+    room_invitations,
+)
 from rooms.services import (
     InvitationUnusable,
     invitation_accept,
     invitation_create,
     invitation_revoke,
 )
-from rooms.views.common import actor_or_404, require
+from rooms.views.common import actor_or_404, refusals_as_403, require
 
 
 @login_required
@@ -65,10 +69,8 @@ def invitation_revoke_view(request: HttpRequest, slug: str, invitation_id: int) 
     invitation = Invitation.objects.filter(pk=invitation_id, room=actor.room).first()
     if invitation is None:
         raise Http404
-    try:
+    with refusals_as_403():
         invitation_revoke(actor=actor, invitation=invitation)
-    except PermissionDenied as denied:
-        raise HttpForbidden(denied.detail) from None
     messages.success(request, _("Invitation revoked."))
     return redirect("rooms:invitations", slug=slug)
 
@@ -95,7 +97,7 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
             problem = denied.detail
         else:
             return redirect(room)
-    elif Membership.objects.filter(room=room, user=request.user).exists():
+    elif membership_get(room=room, user=request.user) is not None:
         return redirect(room)
     if (invalid := invitation_invalid_reason(invitation=invitation)) is not None:
         # Whoever holds a dead link learns nothing more about the (maybe private) room.

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,9 +12,9 @@ from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_list
 from rooms.forms import MemberActionForm, RoomForm, SlowModeForm
-from rooms.models import Ban, Membership, Room
-from rooms.permissions import Action, Actor, PermissionDenied, can
-from rooms.selectors import room_bans, room_members
+from rooms.models import SLOW_MODE_MAX_SECONDS, Ban, Membership, Room
+from rooms.permissions import Action, Actor, can
+from rooms.selectors import room_bans, room_member_get, room_members
 from rooms.services import (
     member_ban,
     member_kick,
@@ -29,15 +28,11 @@ from rooms.services import (
     room_slow_mode_set,
     room_update,
 )
-from rooms.views.common import actor_or_404, require
+from rooms.views.common import actor_or_404, refusals_as_403, require
 
 
 def _member_or_404(actor: Actor, username: str) -> Membership:
-    membership = (
-        Membership.objects.select_related("user", "room")
-        .filter(room=actor.room, user__username=username)
-        .first()
-    )
+    membership = room_member_get(room=actor.room, username=username)
     if membership is None:
         raise Http404(_("%(name)s is not a member of this room.") % {"name": username})
     return membership
@@ -83,7 +78,7 @@ def member_action_view(request: HttpRequest, slug: str, username: str) -> HttpRe
     action = form.cleaned_data["action"]
     reason = form.cleaned_data["reason"]
     minutes = form.cleaned_data["minutes"]
-    try:
+    with refusals_as_403():
         if action == "kick":
             member_kick(actor=actor, target=target, reason=reason)
         elif action == "ban":
@@ -101,8 +96,6 @@ def member_action_view(request: HttpRequest, slug: str, username: str) -> HttpRe
             member_role_set(actor=actor, target=target, role=Membership.Role.MEMBER)
         else:
             ownership_transfer(actor=actor, target=target)
-    except PermissionDenied as denied:
-        raise HttpForbidden(denied.detail) from None
     messages.success(
         request, _("Done: %(action)s %(name)s.") % {"action": action, "name": username}
     )
@@ -116,10 +109,8 @@ def ban_lift_view(request: HttpRequest, slug: str, ban_id: int) -> HttpResponse:
     ban = Ban.objects.select_related("room", "user").filter(pk=ban_id, room=actor.room).first()
     if ban is None:
         raise Http404
-    try:
+    with refusals_as_403():
         member_unban(actor=actor, ban=ban)
-    except PermissionDenied as denied:
-        raise HttpForbidden(denied.detail) from None
     messages.success(request, _("%(name)s may join again.") % {"name": ban.user.username})
     return redirect("rooms:members", slug=slug)
 
@@ -165,7 +156,7 @@ def room_settings_view(request: HttpRequest, slug: str) -> HttpResponse:
 def room_switch_view(request: HttpRequest, slug: str, switch: str) -> HttpResponse:
     """Lock, unlock, slow mode, archive, unarchive: one POST each."""
     actor = actor_or_404(request, slug)
-    try:
+    with refusals_as_403():
         if switch in {"lock", "unlock"}:
             room_lock_set(actor=actor, locked=switch == "lock")
         elif switch in {"archive", "unarchive"}:
@@ -173,13 +164,15 @@ def room_switch_view(request: HttpRequest, slug: str, switch: str) -> HttpRespon
         elif switch == "slow-mode":
             form = SlowModeForm(request.POST)
             if not form.is_valid():
-                messages.error(request, _("Slow mode takes a number of seconds from 0 to 21600."))
+                messages.error(
+                    request,
+                    _("Slow mode takes a number of seconds from 0 to %(max)d.")
+                    % {"max": SLOW_MODE_MAX_SECONDS},
+                )
                 return redirect("rooms:settings", slug=slug)
             room_slow_mode_set(actor=actor, seconds=form.cleaned_data["seconds"])
         else:
             raise Http404
-    except PermissionDenied as denied:
-        raise HttpForbidden(denied.detail) from None
     messages.success(request, _("Room updated."))
     return redirect("rooms:settings", slug=slug)
 

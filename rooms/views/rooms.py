@@ -3,22 +3,27 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
+from messaging.models import BODY_MAX_LENGTH
 from rooms.forms import RoomForm
 from rooms.models import Room
-from rooms.permissions import Action, Actor, PermissionDenied, can, denial
+from rooms.permissions import (
+    Action,
+    actor_get,
+    can,
+    denial,
+    join_denial,
+    room_state_notice,
+)
 from rooms.selectors import (
     ban_get_active,
     direct_room_find,
     invitations_for_user,
-    membership_get,
-    room_get_visible,
     room_list,
     room_member_count,
     room_member_summaries,
@@ -33,13 +38,7 @@ from rooms.services import (
     room_create,
     room_join,
 )
-
-
-def room_visible_or_404(request: HttpRequest, slug: str) -> Room:
-    try:
-        return room_get_visible(slug=slug, user=request.user)
-    except Room.DoesNotExist:
-        raise Http404(_("No room is called “%(slug)s”.") % {"slug": slug}) from None
+from rooms.views.common import refusals_as_403, room_visible_or_404
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -82,15 +81,15 @@ def room_create_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     room = room_visible_or_404(request, slug)
-    membership = membership_get(room=room, user=request.user)
-    actor = Actor(user=request.user, room=room, membership=membership)
+    actor = actor_get(user=request.user, room=room)
     context = {
         "room": room,
-        "membership": membership,
+        "membership": actor.membership,
         "member_count": room_member_count(room=room),
     }
     if actor.role is None:
-        context["ban"] = ban_get_active(room=room, user=request.user)
+        ban = ban_get_active(room=room, user=request.user)
+        context["join_refusal"] = join_denial(room=room, ban=ban)
         return render(request, "rooms/room_preview.html", context)
     context["can"] = {
         "moderate": can(actor, Action.DELETE_ANY),
@@ -98,7 +97,9 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         "settings": can(actor, Action.SETTINGS) or can(actor, Action.LOCK),
         "audit": can(actor, Action.VIEW_AUDIT),
     }
-    context["post_refusal"] = denial(actor, Action.POST)
+    context["post_refusal"] = post_refusal = denial(actor, Action.POST)
+    context["room_state"] = room_state_notice(room=room, post_refusal=post_refusal)
+    context["body_max_length"] = BODY_MAX_LENGTH
     context["title"] = room_title(room=room, user=request.user)
     # The page counts silence against the server's ping interval (static/js/room.js).
     context["ping_interval"] = settings.PARLEY_PING_INTERVAL
@@ -120,12 +121,11 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def room_join_view(request: HttpRequest, slug: str) -> HttpResponse:
     room = room_visible_or_404(request, slug)
-    try:
-        room_join(room=room, user=request.user)
-    except Room.DoesNotExist:
-        raise Http404 from None
-    except PermissionDenied as denied:
-        raise HttpForbidden(denied.detail) from None
+    with refusals_as_403():
+        try:
+            room_join(room=room, user=request.user)
+        except Room.DoesNotExist:
+            raise Http404 from None
     return redirect(room)
 
 

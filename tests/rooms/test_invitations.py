@@ -347,3 +347,18 @@ def test_a_moderator_of_one_room_cannot_invite_to_another(client_for, private_ro
 
     assert response.status_code == 404
     assert not Invitation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_invitations_page_marks_only_the_invitations_that_can_no_longer_be_used(
+    client_for, owner, room
+):
+    InvitationFactory(room=room, created_by=owner.user)
+    InvitationFactory(room=room, created_by=owner.user, max_uses=1, uses=1)
+    InvitationFactory(
+        room=room, created_by=owner.user, expires_at=timezone.now() - timedelta(minutes=1)
+    )
+
+    page = client_for(owner.user).get(f"/rooms/{room.slug}/invitations/").content.decode()
+
+    assert page.count('<span class="badge badge-muted">unusable</span>') == 2

@@ -8,13 +8,28 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditLogEntry
 from messaging.models import Message
+from messaging.services import MessageRejected, message_create
 from rooms.models import Membership
-from rooms.permissions import Action, PermissionDenied, actor_get, can, check, denial
+from rooms.permissions import (
+    ROOM_STATE_SENTENCES,
+    Action,
+    PermissionDenied,
+    actor_get,
+    ban_denial,
+    can,
+    check,
+    denial,
+    join_denial,
+    oversees,
+    room_state_notice,
+)
+from rooms.selectors import rooms_visible
 from tests.factories import (
     BanFactory,
     InvitationFactory,
@@ -51,6 +66,9 @@ ALLOWED: dict[Action, set[str]] = {
     Action.SLOW_MODE: MODERATORS_UP,
     Action.ARCHIVE: OWNERS_UP,
     Action.VIEW_AUDIT: MODERATORS_UP,
+    # The exemptions of footnote 2: a lock and slow mode hold back plain members only.
+    Action.POST_WHEN_LOCKED: MODERATORS_UP,
+    Action.BYPASS_SLOW_MODE: MODERATORS_UP,
 }
 AGAINST_MEMBERS = [Action.KICK, Action.BAN, Action.MUTE, Action.PROMOTE, Action.TRANSFER]
 WRITES = [
@@ -262,6 +280,123 @@ def test_site_staff_who_joined_a_room_may_post_in_it(cast, room):
     MembershipFactory(user=cast["staff"], room=room)
 
     assert denial(actor_get(user=cast["staff"], room=room), Action.POST) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "held_back"),
+    [("member", True), ("moderator", False), ("owner", False), ("staff", False)],
+)
+def test_slow_mode_holds_back_only_those_the_table_does_not_exempt(cast, room, role, held_back):
+    if role == "staff":
+        MembershipFactory(user=cast["staff"], room=room)  # staff who joined as plain members
+    room.slow_mode_seconds = 60
+    room.save()
+
+    message_create(room=room, author=cast[role], body="first")
+    if held_back:
+        with pytest.raises(MessageRejected) as refused:
+            message_create(room=room, author=cast[role], body="second")
+        assert refused.value.code == "slow_mode"
+    else:
+        _message, created = message_create(room=room, author=cast[role], body="second")
+        assert created
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "room_kind", "expected"),
+    [
+        ("staff", "room", True),
+        ("staff", "direct", False),
+        ("inactive staff", "room", False),
+        ("member", "room", False),
+    ],
+)
+def test_site_staff_oversee_every_room_but_a_conversation(cast, room, who, room_kind, expected):
+    user = cast["staff"] if "staff" in who else cast["member"]
+    if who == "inactive staff":
+        user.is_active = False
+    target = (
+        RoomFactory(slug="dm-x", kind="direct", direct_key="1:2") if room_kind == "direct" else room
+    )
+
+    assert oversees(user, target) is expected
+
+
+@pytest.mark.django_db
+def test_a_ban_refuses_with_banned_in_the_words_of_whoever_is_told(member, room):
+    ban = BanFactory(room=room, user=UserFactory(username="bob"))
+
+    mine, theirs = ban_denial(ban), ban_denial(ban, of_someone_else=True)
+
+    assert (mine.code, mine.detail) == ("banned", "You are banned from this room.")
+    assert (theirs.code, theirs.detail) == ("banned", "That user is banned from this room.")
+    assert ban_denial(None) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("banned", "archived", "expected"),
+    [
+        (False, False, None),
+        (True, False, "banned"),
+        (False, True, "archived"),
+        (True, True, "banned"),
+    ],
+)
+def test_joining_is_refused_to_the_banned_and_in_an_archived_room(room, banned, archived, expected):
+    ban = BanFactory(room=room, user=UserFactory(username="bob")) if banned else None
+    if archived:
+        room.archived_at = timezone.now()
+
+    refused = join_denial(room=room, ban=ban)
+
+    assert (refused.code if refused else None) == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "locked", "slow", "expected"),
+    [
+        ("member", False, 0, ""),
+        ("member", True, 0, str(ROOM_STATE_SENTENCES["locked"])),
+        ("moderator", True, 0, str(ROOM_STATE_SENTENCES["locked"])),
+        ("member", False, 30, "Slow mode: one message every 30 seconds."),
+        ("non_member", False, 0, "You are not a member of this room."),
+    ],
+)
+def test_the_room_state_notice_says_why_i_cannot_post_or_else_the_rooms_rules(
+    cast, room, role, locked, slow, expected
+):
+    room.is_locked, room.slow_mode_seconds = locked, slow
+    actor = actor_get(user=cast[role], room=room)
+
+    notice = room_state_notice(room=room, post_refusal=denial(actor, Action.POST))
+
+    assert notice == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "visible"),
+    [
+        ("anonymous", {"lobby"}),
+        ("non_member", {"lobby"}),
+        ("insider", {"lobby", "hidden", "dm-pair"}),
+        ("staff", {"lobby", "hidden"}),
+    ],
+)
+def test_each_person_sees_the_rooms_the_rules_show_them(cast, room, who, visible):
+    insider = UserFactory(username="ian")
+    MembershipFactory(user=insider, room=RoomFactory(slug="hidden", visibility="private"))
+    conversation = RoomFactory(
+        slug="dm-pair", kind="direct", direct_key="1:2", visibility="private"
+    )
+    MembershipFactory(user=insider, room=conversation)
+    user = {"anonymous": AnonymousUser(), "insider": insider}.get(who) or cast[who]
+
+    assert set(rooms_visible(user=user).values_list("slug", flat=True)) == visible
 
 
 # --- The same matrix over HTTP ------------------------------------------------------

@@ -1,12 +1,14 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from rooms.models import Membership, Room
-from tests.factories import MembershipFactory, RoomFactory
+from messaging.models import BODY_MAX_LENGTH
+from rooms.models import SLOW_MODE_MAX_SECONDS, Membership, Room
+from tests.factories import BanFactory, MembershipFactory, RoomFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +243,52 @@ def test_conversations_do_not_count_towards_the_room_limit(auth_client, user, ot
     assert auth_client.post("/dm/grace/").status_code == 302
 
     assert auth_client.post("/rooms/new/", {"name": "Mine"}).status_code == 302
+
+
+def test_the_composer_takes_as_many_characters_as_a_message_may_hold(auth_client, member):
+    page = auth_client.get(f"/rooms/{member.room.slug}/").content.decode()
+
+    assert f'maxlength="{BODY_MAX_LENGTH}"' in page
+
+
+@pytest.mark.parametrize("role", [Membership.Role.MEMBER, Membership.Role.MODERATOR])
+def test_the_room_page_says_the_room_is_locked_beside_the_composer(client_for, room, role):
+    notice = "This room is locked: only moderators can post."
+    membership = MembershipFactory(room=room, role=role)
+    room.is_locked = True
+    room.save()
+
+    page = client_for(membership.user).get(f"/rooms/{room.slug}/").content.decode()
+
+    assert f'role="status">{notice}</p>' in page
+    assert ("is-refusal" in page) is (role == Membership.Role.MEMBER)
+
+
+def test_the_room_page_hides_the_notice_when_the_room_has_no_rules_to_tell(auth_client, member):
+    page = auth_client.get(f"/rooms/{member.room.slug}/").content.decode()
+
+    assert 'role="status" hidden></p>' in page
+
+
+def test_a_banned_visitor_is_told_when_the_ban_ends_instead_of_a_join_button(client_for, room):
+    bob = UserFactory(username="bob")
+    BanFactory(room=room, user=bob, expires_at=timezone.now() + timedelta(days=1))
+
+    page = client_for(bob).get(f"/rooms/{room.slug}/").content.decode()
+
+    assert "You are banned from this room. The ban ends " in page
+    assert "Join room" not in page
+
+
+def test_slow_mode_past_its_maximum_is_refused_by_the_form_and_the_model(client_for, owner, room):
+    response = client_for(owner.user).post(
+        f"/rooms/{room.slug}/settings/slow-mode/",
+        {"seconds": SLOW_MODE_MAX_SECONDS + 1},
+        follow=True,
+    )
+    room.refresh_from_db()
+    room.slow_mode_seconds = SLOW_MODE_MAX_SECONDS + 1
+
+    assert f"from 0 to {SLOW_MODE_MAX_SECONDS}." in response.content.decode()
+    with pytest.raises(ValidationError):
+        room.full_clean()
