@@ -1,4 +1,3 @@
-import os
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -9,10 +8,8 @@ from django.test import Client
 from accounts.models import User
 from config.asgi import application
 from rooms.models import Membership, Room
-from tests.factories import MembershipFactory, RoomFactory, UserFactory
+from tests.support.factories import MembershipFactory, RoomFactory, UserFactory
 from tests.support.sockets import ORIGIN, session_cookie
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True)

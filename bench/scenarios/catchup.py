@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from bench.client import ChatClient, wait_until
 from bench.scenarios.common import percentiles, settle
+from chatclient.client import ChatClient, wait_until
 
 DEFAULTS = {"clients": 200, "missed": 100, "within": 120.0}
 

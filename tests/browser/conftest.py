@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.live_server import REPO_ROOT, LiveServer, RoomOfTwo, room_with_two_members
+from chatclient.server import REPO_ROOT, LiveServer
+from tests.support.live_server import RoomOfTwo, room_with_two_members
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -14,8 +14,10 @@ import pytest
 from playwright.sync_api import Browser, expect
 from websockets.sync.client import connect
 
-from tests.browser.support import StallingProxy, people_opener, post_over_a_socket
-from tests.live_server import LiveServer, RoomOfTwo, cookie_header
+from chatclient.client import cookie_header
+from chatclient.server import LiveServer
+from tests.support.browser import StallingProxy, people_opener, post_over_a_socket
+from tests.support.live_server import RoomOfTwo
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 

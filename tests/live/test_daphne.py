@@ -11,7 +11,8 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
-from tests.live_server import LiveServer, cookie_header
+from chatclient.client import cookie_header
+from chatclient.server import LiveServer
 
 pytestmark = pytest.mark.live
 

@@ -21,8 +21,9 @@ import pytest
 import redis
 from psycopg import sql
 
-from bench.client import ChatClient, join_room, signup, stored_messages, wait_until
-from tests.live_server import PASSWORD, LiveServer, RoomOfTwo, free_port
+from chatclient.client import ChatClient, join_room, signup, stored_messages, wait_until
+from chatclient.server import LiveServer, free_port
+from tests.support.live_server import PASSWORD, RoomOfTwo
 
 pytestmark = pytest.mark.live
 

@@ -11,9 +11,8 @@ from channels.testing import WebsocketCommunicator
 from config.asgi import application
 from messaging.models import Message
 from rooms.models import Membership
-from tests.factories import MembershipFactory, MessageFactory, RoomFactory
-from tests.messaging.test_consumers import joined, send
-from tests.support.sockets import ORIGIN, session_cookie
+from tests.support.factories import MembershipFactory, MessageFactory, RoomFactory
+from tests.support.sockets import ORIGIN, joined, send, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

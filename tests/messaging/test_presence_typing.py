@@ -14,8 +14,8 @@ from channels.db import database_sync_to_async
 
 from messaging.consumers import room as room_consumer
 from messaging.presence import presence_enter, presence_leave, presence_online, presence_ttl
-from tests.factories import MembershipFactory, UserFactory
-from tests.messaging.test_consumers import close_code, joined
+from tests.support.factories import MembershipFactory, UserFactory
+from tests.support.sockets import close_code, joined
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

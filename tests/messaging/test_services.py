@@ -4,7 +4,7 @@ from messaging.models import Message
 from messaging.selectors import message_list, message_payload
 from messaging.services import MessageRejected, message_create
 from rooms.selectors import NotAMember
-from tests.factories import MessageFactory
+from tests.support.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 

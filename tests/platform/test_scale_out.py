@@ -7,8 +7,8 @@ import signal
 import httpx
 import pytest
 
-from tests.live_server import REPO_ROOT
-from tests.platform.conftest import (
+from chatclient.server import REPO_ROOT
+from tests.support.platform import (
     ReconnectingClient,
     eventually,
     next_frame,

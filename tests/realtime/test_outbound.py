@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from bench.client import FINAL_CLOSES
+from chatclient.client import FINAL_CLOSES
 from messaging import protocol
 from realtime.outbound import InboundBuffer, OutboundQueue, text_size
 

@@ -15,7 +15,7 @@ from audit.models import AuditLogEntry
 from messaging.models import Message
 from rooms.models import Membership
 from rooms.permissions import Action, PermissionDenied, actor_get, can, check, denial
-from tests.factories import (
+from tests.support.factories import (
     BanFactory,
     InvitationFactory,
     MembershipFactory,
@@ -23,7 +23,7 @@ from tests.factories import (
     RoomFactory,
     UserFactory,
 )
-from tests.messaging.test_consumers import close_code, joined
+from tests.support.sockets import close_code, joined
 
 # The websocket fixture lives with the messaging tests; here it is borrowed, not copied.
 

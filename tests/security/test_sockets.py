@@ -22,7 +22,9 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from tests.live_server import PASSWORD, LiveServer, RoomOfTwo, cookie_header, room_with_two_members
+from chatclient.client import cookie_header
+from chatclient.server import LiveServer
+from tests.support.live_server import PASSWORD, RoomOfTwo, room_with_two_members
 
 pytestmark = pytest.mark.live
 

@@ -12,7 +12,8 @@ import httpx
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from websockets.sync.client import connect
 
-from tests.live_server import BIN, REPO_ROOT, LiveServer, cookie_header
+from chatclient.client import cookie_header
+from chatclient.server import BIN, REPO_ROOT, LiveServer
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
