@@ -1,6 +1,8 @@
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
+import time_machine
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -38,6 +40,16 @@ def _empty_cache():
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user; tests care about behaviour, not strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def wall_clock() -> Iterator[time_machine.Traveller]:
+    """The wall clock (``time.time()``, ``timezone.now()``) stopped where it is, moved only by
+    ``wall_clock.shift(seconds)``: presence, the rate limits and slow mode read it, so a test
+    moves past an expiry instead of sleeping until it. ``time.monotonic()`` and asyncio's
+    timers keep real time."""
+    with time_machine.travel(time.time(), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -184,24 +184,26 @@ async def test_an_open_socket_keeps_itself_online_with_its_heartbeat(
 
 
 async def test_a_socket_of_a_dead_worker_drops_out_after_three_missed_heartbeats(
-    open_socket, settings, member, other_member
+    open_socket, settings, member, other_member, wall_clock
 ):
     """An entry nobody refreshes (its process was killed) expires; pages are re-synced."""
-    # Three beats must outlast the greeting (connect, then 0.2 s of quiet) on a busy machine.
-    settings.PARLEY_PRESENCE_HEARTBEAT = beat = 0.4
+    # Heartbeats run every 50 ms of real time; the entries expire only as the wall clock moves.
+    settings.PARLEY_PRESENCE_HEARTBEAT = beat = 0.05
     # Written as Ada's socket on a worker that then died without saying goodbye.
     await database_sync_to_async(presence_enter)(
         room_id=member.room_id, user_id=member.user_id, channel="specific.dead!ada"
     )
-    written_at = time.monotonic()
 
     grace, greeting = await page(open_socket, other_member.user)
     assert [online_names(frame) for frame in of_type(greeting, "presence")] == [["ada", "grace"]]
+    wall_clock.shift(3 * beat - 0.01)
+    # Several heartbeats later, and just short of three beats on the clock: still listed.
+    assert of_type(await settled(grace, quiet=4 * beat), "presence") == []
 
-    resync = await next_of(grace, "presence", within=3 + 3 * beat)
+    wall_clock.shift(0.01)
+    resync = await next_of(grace, "presence")
 
     assert online_names(resync) == ["grace"]
-    assert time.monotonic() - written_at >= 3 * beat - 0.02
 
 
 # --- The presence store itself, in the process and in Redis --------------------------
@@ -246,16 +248,15 @@ def test_presence_counts_a_person_once_whatever_their_number_of_sockets(presence
     assert presence_online(room_id=2, user_ids=[7]) == set()
 
 
-def test_presence_of_a_socket_nobody_refreshes_expires(presence_cache, settings):
+def test_presence_of_a_socket_nobody_refreshes_expires(presence_cache, settings, wall_clock):
     """After three heartbeats without a refresh the socket no longer counts, in any store."""
-    settings.PARLEY_PRESENCE_HEARTBEAT = 0.05
+    beat = settings.PARLEY_PRESENCE_HEARTBEAT
     presence_enter(room_id=1, user_id=7, channel="gone")
     presence_enter(room_id=1, user_id=8, channel="alive")
 
-    deadline = time.monotonic() + 3 * 0.05 + 0.05
-    while time.monotonic() < deadline:
+    for _ in range(4):
+        wall_clock.shift(beat)
         presence_enter(room_id=1, user_id=8, channel="alive")
-        time.sleep(0.02)
 
     assert presence_online(room_id=1, user_ids=[7, 8]) == {8}
     # The user whose only socket expired comes back online as new.
