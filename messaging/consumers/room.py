@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -316,7 +315,7 @@ class RoomConsumer(SocketTransport, AsyncJsonWebsocketConsumer):
         self.strikes = 0
 
     async def typing_frame(self, frame: protocol.Typing) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if frame.active and now - self.typing_sent_at < TYPING_MIN_INTERVAL:
             self.strikes = 0
             return

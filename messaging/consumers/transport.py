@@ -8,6 +8,7 @@ write the server refused, a crash of a handler or a cancellation by the server.
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +45,9 @@ class SocketTransport:
     # Refused frames in a row, and the socket's own frame budget (frame_budget_take).
     strikes = 0
     frame_budget: FrameBudget | None = None
+    # What the socket-local limits (frame budget, typing interval) measure time with; a test
+    # replaces it to move past a limit without waiting.
+    clock = staticmethod(time.monotonic)
     transport_tasks: tuple[asyncio.Task, ...] = ()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -118,7 +122,9 @@ class SocketTransport:
         """
         if self.frame_budget is None:
             self.frame_budget = FrameBudget(
-                burst=settings.PARLEY_SOCKET_FRAME_BURST, rate=settings.PARLEY_SOCKET_FRAME_RATE
+                burst=settings.PARLEY_SOCKET_FRAME_BURST,
+                rate=settings.PARLEY_SOCKET_FRAME_RATE,
+                clock=self.clock,
             )
         wait = self.frame_budget.take()
         if not wait:

@@ -13,7 +13,9 @@ import redis
 from channels.db import database_sync_to_async
 
 from messaging.consumers import room as room_consumer
+from messaging.consumers.transport import SocketTransport
 from messaging.presence import presence_enter, presence_leave, presence_online, presence_ttl
+from tests.support.clock import ManualClock
 from tests.support.factories import MembershipFactory, UserFactory
 from tests.support.sockets import close_code, joined
 
@@ -308,13 +310,15 @@ async def test_typing_notices_are_sent_at_most_once_per_interval(open_socket, me
 async def test_typing_is_announced_again_once_the_interval_has_passed(
     open_socket, member, other_member, monkeypatch
 ):
-    monkeypatch.setattr(room_consumer, "TYPING_MIN_INTERVAL", 0.2)
+    clock = ManualClock()
+    monkeypatch.setattr(SocketTransport, "clock", staticmethod(clock))
     ada, _ = await page(open_socket, member.user)
     grace, _ = await page(open_socket, other_member.user)
 
     await ada.send_json_to({"type": "typing", "active": True})
     await ada.send_json_to({"type": "typing", "active": True})
-    first = of_type(await settled(grace, quiet=0.25), "typing")
+    first = of_type(await settled(grace), "typing")
+    clock.advance(room_consumer.TYPING_MIN_INTERVAL)
     await ada.send_json_to({"type": "typing", "active": True})
     second = of_type(await settled(grace), "typing")
 
