@@ -23,6 +23,7 @@ import websockets
 
 from chatclient.server import REPO_ROOT, free_ports
 from tests.support import IN_CI
+from tests.support.wire import FRAME_TIMEOUT, next_frame
 
 NGINX = Path("/usr/sbin/nginx")
 SERVE = REPO_ROOT / "platform" / "serve.py"
@@ -32,7 +33,6 @@ DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 # socket_timeout: see the REDIS_URL default in platform/serve.py.
 REDIS_URL = "redis://127.0.0.1:6379/13?socket_timeout=10"
 START_TIMEOUT = 60.0  # a fresh database is migrated first
-FRAME_TIMEOUT = 5.0
 WORKER_LINE = re.compile(r"worker (\d+): pid (\d+) on http://127\.0\.0\.1:(\d+)")
 
 
@@ -157,19 +157,6 @@ def room_socket(base_url: str, slug: str, cookie: str, after: int | None = None)
         additional_headers={"Origin": base_url, "Cookie": cookie},
         open_timeout=FRAME_TIMEOUT,
     )
-
-
-async def next_frame(socket: Any, frame_type: str) -> dict[str, Any]:
-    async with asyncio.timeout(FRAME_TIMEOUT):
-        frame = json.loads(await socket.recv())
-    assert frame["type"] == frame_type, frame
-    return frame
-
-
-async def send_message(socket: Any, body: str) -> str:
-    client_id = uuid4().hex
-    await socket.send(json.dumps({"type": "message.send", "body": body, "client_id": client_id}))
-    return client_id
 
 
 async def eventually(
