@@ -7,10 +7,10 @@ import signal
 import httpx
 import pytest
 
+from chatclient.client import wait_until
 from chatclient.server import REPO_ROOT
 from tests.support.platform import (
     ReconnectingClient,
-    eventually,
     port_open,
     room_socket,
     topology_start,
@@ -100,14 +100,14 @@ async def test_a_worker_stopped_with_sigterm_loses_no_acknowledged_message(topol
 
     senders = [asyncio.create_task(chatter(client, n)) for n, client in enumerate(clients)]
     # The worker goes down mid-conversation: once every client has had a message stored.
-    await eventually(
+    await wait_until(
         lambda: all(client.acknowledged for client in clients),
         within=10,
-        state=lambda: describe(clients),
+        what=lambda: describe(clients),
     )
     os.kill(topology.worker_pid(1), signal.SIGTERM)
     await asyncio.gather(*senders)
-    await eventually(lambda: caught_up(clients), within=20, state=lambda: describe(clients))
+    await wait_until(lambda: caught_up(clients), within=20, what=lambda: describe(clients))
     for client in clients:
         await client.close()
     await asyncio.gather(*readers)

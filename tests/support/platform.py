@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,17 +156,6 @@ def room_socket(base_url: str, slug: str, cookie: str, after: int | None = None)
         additional_headers={"Origin": base_url, "Cookie": cookie},
         open_timeout=FRAME_TIMEOUT,
     )
-
-
-async def eventually(
-    predicate: Callable[[], bool], *, within: float, state: Callable[[], str]
-) -> None:
-    """Wait until ``predicate()`` holds; fail with ``state()`` when ``within`` seconds pass."""
-    for _ in range(int(within / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached within {within}s:\n{state()}")
 
 
 @dataclass
