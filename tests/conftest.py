@@ -47,7 +47,8 @@ def wall_clock() -> Iterator[time_machine.Traveller]:
     """The wall clock (``time.time()``, ``timezone.now()``) stopped where it is, moved only by
     ``wall_clock.shift(seconds)``: presence, the rate limits and slow mode read it, so a test
     moves past an expiry instead of sleeping until it. ``time.monotonic()`` and asyncio's
-    timers keep real time."""
+    timers keep real time; the socket's own limits read ``SocketTransport.clock``, which a
+    test replaces with ``tests.support.clock.ManualClock``."""
     with time_machine.travel(time.time(), tick=False) as traveller:
         yield traveller
 

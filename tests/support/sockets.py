@@ -32,6 +32,7 @@ async def joined(communicator) -> dict:
 
 
 async def send(communicator, body: str, client_id: str | None = "c-1") -> None:
+    """Send a ``message.send`` frame, with ``client_id`` unless it is None."""
     frame = {"type": "message.send", "body": body}
     if client_id is not None:
         frame["client_id"] = client_id
@@ -39,18 +40,21 @@ async def send(communicator, body: str, client_id: str | None = "c-1") -> None:
 
 
 async def close_code(communicator) -> int:
+    """The code of the close that comes next (any other output fails the test)."""
     output = await communicator.receive_output()
     assert output["type"] == "websocket.close"
     return output["code"]
 
 
 def logged_in_client(user: User) -> tuple[Client, bytes]:
+    """A web client logged in as ``user``, and the Cookie header of its session."""
     client = Client()
     client.force_login(user)
     return client, f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-async def socket_for_session(cookie: bytes, slug: str = "lobby"):
+async def socket_for_session(cookie: bytes, slug: str = "lobby") -> WebsocketCommunicator:
+    """A room socket opened with the session ``cookie``, greeted with its history."""
     communicator = WebsocketCommunicator(
         application,
         f"/ws/rooms/{slug}/",
