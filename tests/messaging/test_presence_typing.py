@@ -202,7 +202,7 @@ async def test_a_socket_of_a_dead_worker_drops_out_after_three_missed_heartbeats
     # Several heartbeats later, and just short of three beats on the clock: still listed.
     assert of_type(await settled(grace, quiet=4 * beat), "presence") == []
 
-    wall_clock.shift(0.01)
+    wall_clock.shift(0.02)  # now just past three beats
     resync = await next_of(grace, "presence")
 
     assert online_names(resync) == ["grace"]
