@@ -8,6 +8,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from accounts.models import User
+from chatclient.server import LiveServer
 from config.asgi import application
 from rooms.models import Membership, Room
 from tests.support.factories import MembershipFactory, RoomFactory, UserFactory
@@ -51,6 +52,14 @@ def wall_clock() -> Iterator[time_machine.Traveller]:
     test replaces with ``tests.support.clock.ManualClock``."""
     with time_machine.travel(time.time(), tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture(scope="module")
+def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """Daphne on SQLite and the in-memory channel layer: one process, as in development."""
+    server = LiveServer(tmp_path_factory.mktemp("live")).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

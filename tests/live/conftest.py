@@ -16,14 +16,6 @@ from tests.support.live_server import (
 )
 
 
-@pytest.fixture(scope="module")
-def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """Daphne on SQLite and the in-memory channel layer: one process, as in development."""
-    server = LiveServer(tmp_path_factory.mktemp("live")).start()
-    yield server
-    server.stop()
-
-
 def _drop_scaled_database(admin: psycopg.Connection) -> None:
     admin.execute(
         sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(SCALED_DATABASE))
