@@ -19,8 +19,9 @@ from pathlib import Path
 
 import websockets
 
-from bench.client import cookie_header, create_room, signup
 from bench.servers import PRODUCTION, UNLIMITED
+from chatclient.client import cookie_header, create_room, signup
+from chatclient.server import LiveServer
 
 
 async def measure(ws_url: str, origin: str, cookie: str, messages: int, gap: float) -> list[float]:
@@ -44,8 +45,6 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--gap", type=float, default=0.02, help="seconds between messages")
     options = parser.parse_args()
-
-    from tests.live_server import LiveServer
 
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(Path(tmp), extra_env={**UNLIMITED, **PRODUCTION})

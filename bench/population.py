@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from bench.client import create_room, join_room, signup
 from bench.servers import REPO_ROOT
+from chatclient.client import create_room, join_room, signup
 
 SIGNUP_CONCURRENCY = 8
 # allauth allows 20 sign-ups a minute per IP: users arrive from their own loopback addresses.

@@ -1,11 +1,11 @@
 """The servers under test, each started on 127.0.0.1 for one part of the run and stopped again.
 
-Parley embedded is the test suite's ``LiveServer`` (daphne, SQLite, in-memory layer); Parley
-scaled is ``platform/serve`` itself (nginx and N workers on PostgreSQL and Redis). The
-tutorial baseline runs the same way as Parley in each topology: one daphne on SQLite, or N
-workers started with ``platform/serve.py``'s own command line behind nginx configured from
-its own template. The bare server is one process in either case: a broadcast across
-processes would need a bus, and then it would not be bare.
+Parley embedded is ``chatclient.server.LiveServer``, as the tests run it (daphne, SQLite,
+in-memory layer); Parley scaled is ``platform/serve`` itself (nginx and N workers on
+PostgreSQL and Redis). The tutorial baseline runs the same way as Parley in each topology:
+one daphne on SQLite, or N workers started with ``platform/serve.py``'s own command line
+behind nginx configured from its own template. The bare server is one process in either
+case: a broadcast across processes would need a bus, and then it would not be bare.
 """
 
 import contextlib
@@ -27,7 +27,7 @@ import psycopg
 import redis
 from psycopg import sql
 
-from tests.live_server import LiveServer, free_ports
+from chatclient.server import LiveServer, free_ports
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -182,7 +182,7 @@ def parley_embedded(tmp: Path) -> Iterator[Target]:
             server.base_url,
             {"server": [server.process.pid]},
             env=server.env(),
-            description="daphne, SQLite, in-memory channel layer (tests/live_server.py)",
+            description="daphne, SQLite, in-memory channel layer (chatclient/server.py)",
         )
     finally:
         server.stop()

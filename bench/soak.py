@@ -25,7 +25,15 @@ from pathlib import Path
 
 import httpx
 
-from bench.client import ChatClient, create_room, join_room, signup, stored_messages, wait_until
+from chatclient.client import (
+    ChatClient,
+    create_room,
+    join_room,
+    signup,
+    stored_messages,
+    wait_until,
+)
+from chatclient.server import LiveServer
 
 SIGNUP_CONCURRENCY = 8  # the server runs sync views one at a time; this only hides latency
 # allauth allows 20 sign-ups a minute per IP: users arrive from their own loopback addresses.
@@ -154,9 +162,6 @@ def target_server(url: str | None) -> Iterator[str]:
     if url:
         yield url.rstrip("/")
         return
-    # Imported here: only a self-started run needs the test harness's server.
-    from tests.live_server import LiveServer
-
     with tempfile.TemporaryDirectory(prefix="parley-soak-") as tmp:
         server = LiveServer(Path(tmp), extra_env=OWN_SERVER_ENV)
         server.start()

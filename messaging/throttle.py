@@ -13,6 +13,7 @@ public API.
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -31,18 +32,23 @@ class FrameBudget:
 
     Taking past the budget overdraws it: a socket that keeps sending while
     refused digs itself deeper, and ``overdrawn`` says by how many frames, so
-    a flood is told apart from a page that sent a few frames too many.
+    a flood is told apart from a page that sent a few frames too many. It reads
+    ``clock`` (monotonic, so a wall-clock change never refills it), which a test
+    can replace to refill it without waiting.
     """
 
-    def __init__(self, *, burst: int, rate: float) -> None:
+    def __init__(
+        self, *, burst: int, rate: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.burst = float(burst)
         self.rate = rate
+        self.clock = clock
         self.tokens = float(burst)
-        self.updated = time.monotonic()
+        self.updated = clock()
 
     def take(self) -> float:
         """Take a token; 0 when the frame may go, otherwise the seconds until one may."""
-        now = time.monotonic()
+        now = self.clock()
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         self.tokens -= 1

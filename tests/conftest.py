@@ -1,18 +1,18 @@
-import os
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
+import time_machine
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from accounts.models import User
+from chatclient.server import LiveServer
 from config.asgi import application
 from rooms.models import Membership, Room
-from tests.factories import MembershipFactory, RoomFactory, UserFactory
+from tests.support.factories import MembershipFactory, RoomFactory, UserFactory
 from tests.support.sockets import ORIGIN, session_cookie
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +47,25 @@ def _fast_password_hashing(settings):
 def _events_round_trip(settings):
     """An event Redis could not carry fails in every test, where the code made it."""
     settings.PARLEY_EVENTS_ROUND_TRIP = True
+
+
+@pytest.fixture
+def wall_clock() -> Iterator[time_machine.Traveller]:
+    """The wall clock (``time.time()``, ``timezone.now()``) stopped where it is, moved only by
+    ``wall_clock.shift(seconds)``: presence, the rate limits and slow mode read it, so a test
+    moves past an expiry instead of sleeping until it. ``time.monotonic()`` and asyncio's
+    timers keep real time; the socket's own limits read ``SocketConsumer.clock``, which a
+    test replaces with ``tests.support.clock.ManualClock``."""
+    with time_machine.travel(time.time(), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(scope="module")
+def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """Daphne on SQLite and the in-memory channel layer: one process, as in development."""
+    server = LiveServer(tmp_path_factory.mktemp("live")).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Catch-up: ``clients`` members lose their sockets, miss messages, and reconnect at once.
 
-The clients are ``bench.client.ChatClient``s, which behave like the room page: on reconnect
+The clients are ``chatclient.client.ChatClient``s, which behave like the room page: on reconnect
 they ask for ``?after=<last id>`` and page through the history endpoint when the server has
 more than one frame's worth. While they are away one poster per room sends ``missed``
 messages; then every client reconnects in the same instant. Measured: the time until each
@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from bench.client import ChatClient, wait_until
 from bench.scenarios.common import percentiles, settle
+from chatclient.client import ChatClient, wait_until
 
 DEFAULTS = {"clients": 200, "missed": 100, "within": 120.0}
 

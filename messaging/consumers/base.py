@@ -10,6 +10,7 @@ cancellation by the server. The room and inbox consumers add what they carry.
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
@@ -80,6 +81,9 @@ class SocketConsumer(AsyncJsonWebsocketConsumer):
     pongs_owed = 0
     frame_budget: FrameBudget | None = None
     groups_joined: tuple[str, ...] = ()
+    # What the socket-local limits (frame budget, typing interval) measure time with; a test
+    # replaces it to move past a limit without waiting.
+    clock = staticmethod(time.monotonic)
     transport_tasks: tuple[asyncio.Task, ...] = ()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -247,7 +251,9 @@ class SocketConsumer(AsyncJsonWebsocketConsumer):
         """
         if self.frame_budget is None:
             self.frame_budget = FrameBudget(
-                burst=settings.PARLEY_SOCKET_FRAME_BURST, rate=settings.PARLEY_SOCKET_FRAME_RATE
+                burst=settings.PARLEY_SOCKET_FRAME_BURST,
+                rate=settings.PARLEY_SOCKET_FRAME_RATE,
+                clock=self.clock,
             )
         wait = self.frame_budget.take()
         if not wait:

@@ -97,7 +97,7 @@ class RoomConsumer(SocketConsumer):
             return
         self.room = room
         self.me = events.person(username=self.user.username, display_name=self.user.shown_name)
-        self.typing = TypingThrottle()
+        self.typing = TypingThrottle(clock=self.clock)
         first = [history] if after_error is None else [after_error, history]
         self.outbound.release(*[await self.encode_json(frame) for frame in first])
         self.presence = RoomPresence(

@@ -15,8 +15,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
-from tests.messaging.test_consumer_limits import logged_in_client, socket_for_session
-from tests.messaging.test_consumers import close_code
+from tests.support.sockets import close_code, logged_in_client, socket_for_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

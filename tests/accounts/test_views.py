@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from accounts.models import User
-from tests.factories import PASSWORD, UserFactory
+from tests.support.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.live_server import REPO_ROOT, LiveServer, RoomOfTwo, room_with_two_members
+from chatclient.server import REPO_ROOT
+from tests.support.live_server import RoomOfTwo, room_with_two_members
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,14 +31,6 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="module")
-def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """Daphne on SQLite and the in-memory channel layer, for the browsers to talk to."""
-    server = LiveServer(tmp_path_factory.mktemp("browser")).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

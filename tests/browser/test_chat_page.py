@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
-from tests.live_server import PASSWORD, LiveServer, RoomOfTwo
+from chatclient.server import LiveServer
+from tests.support.live_server import PASSWORD, RoomOfTwo
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 

@@ -15,15 +15,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 from websockets.sync.client import connect
 
-from tests.live_server import (
-    PASSWORD,
-    LiveServer,
-    RoomOfTwo,
-    cookie_header,
-    create_room,
-    join_room,
-    signup,
-)
+from chatclient.client import cookie_header, create_room, join_room, signup
+from chatclient.server import LiveServer
+from tests.support.live_server import PASSWORD, RoomOfTwo
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 

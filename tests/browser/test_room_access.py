@@ -6,8 +6,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.support import people_opener, post_form
-from tests.live_server import LiveServer, RoomOfTwo
+from chatclient.server import LiveServer
+from tests.support.browser import people_opener, post_form
+from tests.support.live_server import RoomOfTwo
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 

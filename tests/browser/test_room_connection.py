@@ -14,8 +14,11 @@ import pytest
 from playwright.sync_api import Browser, expect
 from websockets.sync.client import connect
 
-from tests.browser.support import StallingProxy, people_opener, post_over_a_socket
-from tests.live_server import LiveServer, RoomOfTwo, cookie_header
+from chatclient.client import cookie_header
+from chatclient.server import LiveServer
+from tests.support.browser import people_opener, post_over_a_socket
+from tests.support.live_server import RoomOfTwo
+from tests.support.proxy import TcpProxy
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -39,8 +42,8 @@ def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def proxy(daphne_server) -> Iterator[StallingProxy]:
-    proxy = StallingProxy(daphne_server.port)
+def proxy(daphne_server) -> Iterator[TcpProxy]:
+    proxy = TcpProxy(daphne_server.port).start()
     yield proxy
     proxy.close()
 

@@ -6,7 +6,9 @@ from uuid import uuid4
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.live_server import PASSWORD, LiveServer, signup
+from chatclient.client import signup
+from chatclient.server import LiveServer
+from tests.support.live_server import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 

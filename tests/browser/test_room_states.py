@@ -11,7 +11,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.support import (
+from chatclient.client import create_room, join_room
+from chatclient.server import LiveServer
+from tests.support.browser import (
     member_action,
     mute_for_seconds,
     outbox_entries,
@@ -19,7 +21,7 @@ from tests.browser.support import (
     people_opener,
     switch,
 )
-from tests.live_server import LiveServer, RoomOfTwo, create_room, join_room
+from tests.support.live_server import RoomOfTwo
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 

@@ -14,7 +14,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.live_server import PASSWORD, REPO_ROOT, LiveServer, create_room, join_room, signup
+from chatclient.client import create_room, join_room, signup
+from chatclient.server import REPO_ROOT, LiveServer
+from tests.support.live_server import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from messaging.services import message_create
 from rooms.models import Membership
-from tests.factories import InvitationFactory, MembershipFactory
+from tests.support.factories import InvitationFactory, MembershipFactory
 
 # Fewer visible characters than this inside <main> is an empty page with a heading at most.
 MIN_MAIN_TEXT = 40

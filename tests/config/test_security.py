@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import PASSWORD, UserFactory
+from tests.support.factories import PASSWORD, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {

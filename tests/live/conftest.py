@@ -5,21 +5,15 @@ import pytest
 import redis
 from psycopg import sql
 
-from tests.live_server import LiveServer, RoomOfTwo, room_with_two_members
-
-# Throwaway names on the local servers; the database is dropped again at the end.
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-SCALED_DATABASE = "parley_live_test"
-SCALED_DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{SCALED_DATABASE}"
-SCALED_REDIS_URL = "redis://127.0.0.1:6379/14"
-
-
-@pytest.fixture(scope="module")
-def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """Daphne on SQLite and the in-memory channel layer: one process, as in development."""
-    server = LiveServer(tmp_path_factory.mktemp("live")).start()
-    yield server
-    server.stop()
+from chatclient.server import LiveServer
+from tests.support.live_server import (
+    POSTGRES_ADMIN_URL,
+    SCALED_DATABASE,
+    SCALED_DATABASE_URL,
+    SCALED_REDIS_URL,
+    RoomOfTwo,
+    room_with_two_members,
+)
 
 
 def _drop_scaled_database(admin: psycopg.Connection) -> None:

@@ -1,21 +1,18 @@
 """Parley over real sockets: daphne in a subprocess, clients speaking HTTP and websockets."""
 
 import asyncio
-import json
-from typing import Any
-from uuid import uuid4
 
 import httpx
 import pytest
 import websockets
-from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
-from tests.live_server import LiveServer, cookie_header
+from chatclient.client import cookie_header
+from chatclient.server import LiveServer
+from tests.support.wire import FRAME_TIMEOUT, next_frame, send_message
 
 pytestmark = pytest.mark.live
 
-FRAME_TIMEOUT = 5
 SERVERS = [
     "daphne_server",
     pytest.param("daphne_server_scaled", marks=[pytest.mark.postgres, pytest.mark.redis]),
@@ -39,19 +36,6 @@ def room_socket(
         additional_headers=headers,
         open_timeout=FRAME_TIMEOUT,
     )
-
-
-async def next_frame(socket: ClientConnection, frame_type: str) -> dict[str, Any]:
-    async with asyncio.timeout(FRAME_TIMEOUT):
-        frame = json.loads(await socket.recv())
-    assert frame["type"] == frame_type, frame
-    return frame
-
-
-async def send_message(socket: ClientConnection, body: str) -> str:
-    client_id = uuid4().hex
-    await socket.send(json.dumps({"type": "message.send", "body": body, "client_id": client_id}))
-    return client_id
 
 
 @pytest.mark.parametrize("server_name", SERVERS)

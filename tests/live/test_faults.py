@@ -1,7 +1,7 @@
 """Parley under faults, on real daphne processes.
 
 A crashed server, a restarted Redis, an unreachable database, a lost acknowledgement and a member
-who stops reading. The members are the bench's page-like ``ChatClient``; each test ends with
+who stops reading. The members are chatclient's page-like ``ChatClient``; each test ends with
 every acknowledged message shown exactly once, in id order, by every member.
 """
 
@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -21,8 +20,10 @@ import pytest
 import redis
 from psycopg import sql
 
-from bench.client import ChatClient, join_room, signup, stored_messages, wait_until
-from tests.live_server import PASSWORD, LiveServer, RoomOfTwo, free_port
+from chatclient.client import ChatClient, join_room, signup, stored_messages, wait_until
+from chatclient.server import LiveServer, free_port
+from tests.support.live_server import PASSWORD, RoomOfTwo
+from tests.support.proxy import TcpProxy
 
 pytestmark = pytest.mark.live
 
@@ -80,71 +81,6 @@ class RedisProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
-
-
-class TcpProxy:
-    """127.0.0.1:``port`` forwarded to 127.0.0.1:``target_port``, served from its own thread.
-
-    A thread, not the test's event loop, because starting daphne (migrations included) blocks
-    the test while the proxy must keep answering. ``outage()`` closes the listener and cuts
-    every open link, so connecting is refused; ``recover()`` listens on the same port again.
-    """
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = free_port()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: asyncio.Server | None = None
-        self._links: set[asyncio.StreamWriter] = set()
-
-    def start(self) -> "TcpProxy":
-        self._thread.start()
-        self.recover()
-        return self
-
-    def outage(self) -> None:
-        self._call(self._refuse())
-
-    def recover(self) -> None:
-        self._call(self._listen())
-
-    def close(self) -> None:
-        self.outage()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-
-    def _call(self, coroutine: Any) -> None:
-        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
-
-    async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._link, "127.0.0.1", self.port)
-
-    async def _refuse(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        for writer in self._links:
-            writer.transport.abort()
-        self._links.clear()
-
-    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            upstream_reader, upstream = await asyncio.open_connection("127.0.0.1", self.target_port)
-        except OSError:
-            writer.transport.abort()
-            return
-        self._links |= {writer, upstream}
-        await asyncio.gather(self._pipe(reader, upstream), self._pipe(upstream_reader, writer))
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError):
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        self._links.discard(writer)
-        writer.transport.abort()
 
 
 @contextlib.contextmanager

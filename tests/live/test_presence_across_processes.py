@@ -16,8 +16,9 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from tests.live.conftest import SCALED_DATABASE_URL, SCALED_REDIS_URL
-from tests.live_server import LiveServer, cookie_header
+from chatclient.client import cookie_header
+from chatclient.server import LiveServer
+from tests.support.live_server import SCALED_DATABASE_URL, SCALED_REDIS_URL
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres, pytest.mark.redis]
 

@@ -10,7 +10,7 @@ from messaging.services import message_create
 from rooms.models import Membership
 from rooms.permissions import actor_get
 from rooms.services import member_ban
-from tests.factories import MembershipFactory, UserFactory
+from tests.support.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

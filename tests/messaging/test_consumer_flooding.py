@@ -11,9 +11,8 @@ from channels.testing import WebsocketCommunicator
 from config.asgi import application
 from messaging.models import Message
 from rooms.models import Membership
-from tests.factories import MembershipFactory, MessageFactory, RoomFactory
-from tests.messaging.test_consumers import joined, send
-from tests.support.sockets import ORIGIN, session_cookie
+from tests.support.factories import MembershipFactory, MessageFactory, RoomFactory
+from tests.support.sockets import ORIGIN, joined, send, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -228,7 +227,7 @@ async def test_posting_in_ten_rooms_at_once_does_not_multiply_the_users_budget(
 
 
 async def test_a_refusal_by_the_users_budget_leaves_the_rooms_budget_untouched(
-    settings, open_socket, member
+    settings, open_socket, member, wall_clock
 ):
     settings.PARLEY_MESSAGE_BURST = 2
     settings.PARLEY_MESSAGE_RATE = 0.001
@@ -242,7 +241,7 @@ async def test_a_refusal_by_the_users_budget_leaves_the_rooms_budget_untouched(
     await send(communicator, "too soon", client_id="soon")
     refusal = await communicator.receive_json_from()
     assert refusal["code"] == "rate_limited"
-    await communicator.receive_nothing(timeout=refusal["retry_after"] + 0.1)
+    wall_clock.shift(refusal["retry_after"] + 0.1)
     await send(communicator, "second", client_id="second")
 
     assert (await communicator.receive_json_from())["type"] == "message.new"

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from config.asgi import application
 from messaging import protocol
-from tests.messaging.test_consumers import joined, send
-from tests.support.sockets import ORIGIN, session_cookie
+from tests.support.sockets import ORIGIN, joined, send, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,14 +2,12 @@
 
 import pytest
 from channels.db import database_sync_to_async
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
 from messaging.models import Message
-from tests.factories import PASSWORD, MessageFactory
-from tests.messaging.test_consumers import close_code, joined, send
-from tests.support.sockets import ORIGIN
+from tests.support.factories import PASSWORD, MessageFactory
+from tests.support.sockets import close_code, joined, logged_in_client, send, socket_for_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -163,26 +161,6 @@ async def test_deletes_are_rate_limited_too(tight_limits, open_socket, member):
 
 
 # --- Session end -----------------------------------------------------------------
-
-
-def logged_in_client(user: User) -> tuple[Client, bytes]:
-    client = Client()
-    client.force_login(user)
-    return client, f"sessionid={client.cookies['sessionid'].value}".encode()
-
-
-async def socket_for_session(cookie: bytes, slug: str = "lobby"):
-    from channels.testing import WebsocketCommunicator
-
-    from config.asgi import application
-
-    communicator = WebsocketCommunicator(
-        application,
-        f"/ws/rooms/{slug}/",
-        headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1"), (b"cookie", cookie)],
-    )
-    await joined(communicator)
-    return communicator
 
 
 async def test_logging_out_closes_that_sessions_sockets_with_4401(member):

@@ -16,8 +16,8 @@ from audit.models import AuditLogEntry
 from messaging.models import Message
 from messaging.services import message_delete, message_edit
 from rooms.models import Ban, Membership
-from tests.factories import InvitationFactory, MessageFactory
-from tests.messaging.test_consumers import close_code, joined, send
+from tests.support.factories import InvitationFactory, MessageFactory
+from tests.support.sockets import close_code, joined, send
 
 live = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from messaging.models import BODY_MAX_LENGTH, Message
 from rooms.models import Membership
-from tests.messaging.test_consumers import joined
+from tests.support.sockets import joined
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,31 +6,10 @@ from channels.db import database_sync_to_async
 from messaging.models import Message
 from rooms.models import Membership
 from rooms.services import membership_revoke
-from tests.factories import MessageFactory, RoomFactory
+from tests.support.factories import MessageFactory, RoomFactory
+from tests.support.sockets import close_code, joined, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def joined(communicator) -> dict:
-    """Connect a member's socket and return the history frame it is greeted with."""
-    connected, _ = await communicator.connect()
-    assert connected
-    frame = await communicator.receive_json_from()
-    assert frame["type"] == "history"
-    return frame
-
-
-async def send(communicator, body: str, client_id: str | None = "c-1") -> None:
-    frame = {"type": "message.send", "body": body}
-    if client_id is not None:
-        frame["client_id"] = client_id
-    await communicator.send_json_to(frame)
-
-
-async def close_code(communicator) -> int:
-    output = await communicator.receive_output()
-    assert output["type"] == "websocket.close"
-    return output["code"]
 
 
 # --- Who may connect -------------------------------------------------------------

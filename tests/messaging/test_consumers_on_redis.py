@@ -11,7 +11,7 @@ import pytest
 from channels.layers import channel_layers
 
 from messaging.models import Message
-from tests.messaging.test_consumers import joined, send
+from tests.support.sockets import joined, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 

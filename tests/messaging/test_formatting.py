@@ -18,7 +18,7 @@ from messaging.formatting import LINK_REL, PARSER, body_render
 from messaging.models import Message
 from messaging.selectors import message_payload
 from messaging.services import message_create, message_edit
-from tests.factories import MessageFactory
+from tests.support.factories import MessageFactory
 
 ALLOWED = {
     "p": set(),

@@ -13,9 +13,11 @@ import redis
 from channels.db import database_sync_to_async
 
 from messaging import typing_notices
+from messaging.consumers.base import SocketConsumer
 from messaging.presence import presence_enter, presence_leave, presence_online, presence_ttl
-from tests.factories import MembershipFactory, UserFactory
-from tests.messaging.test_consumers import close_code, joined
+from tests.support.clock import ManualClock
+from tests.support.factories import MembershipFactory, UserFactory
+from tests.support.sockets import close_code, joined
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -184,24 +186,26 @@ async def test_an_open_socket_keeps_itself_online_with_its_heartbeat(
 
 
 async def test_a_socket_of_a_dead_worker_drops_out_after_three_missed_heartbeats(
-    open_socket, settings, member, other_member
+    open_socket, settings, member, other_member, wall_clock
 ):
     """An entry nobody refreshes (its process was killed) expires; pages are re-synced."""
-    # Three beats must outlast the greeting (connect, then 0.2 s of quiet) on a busy machine.
-    settings.PARLEY_PRESENCE_HEARTBEAT = beat = 0.4
+    # Heartbeats run every 50 ms of real time; the entries expire only as the wall clock moves.
+    settings.PARLEY_PRESENCE_HEARTBEAT = beat = 0.05
     # Written as Ada's socket on a worker that then died without saying goodbye.
     await database_sync_to_async(presence_enter)(
         room_id=member.room_id, user_id=member.user_id, channel="specific.dead!ada"
     )
-    written_at = time.monotonic()
 
     grace, greeting = await page(open_socket, other_member.user)
     assert [online_names(frame) for frame in of_type(greeting, "presence")] == [["ada", "grace"]]
+    wall_clock.shift(3 * beat - 0.01)
+    # Several heartbeats later, and just short of three beats on the clock: still listed.
+    assert of_type(await settled(grace, quiet=4 * beat), "presence") == []
 
-    resync = await next_of(grace, "presence", within=3 + 3 * beat)
+    wall_clock.shift(0.02)  # now just past three beats
+    resync = await next_of(grace, "presence")
 
     assert online_names(resync) == ["grace"]
-    assert time.monotonic() - written_at >= 3 * beat - 0.02
 
 
 # --- The presence store itself, in the process and in Redis --------------------------
@@ -246,16 +250,15 @@ def test_presence_counts_a_person_once_whatever_their_number_of_sockets(presence
     assert presence_online(room_id=2, user_ids=[7]) == set()
 
 
-def test_presence_of_a_socket_nobody_refreshes_expires(presence_cache, settings):
+def test_presence_of_a_socket_nobody_refreshes_expires(presence_cache, settings, wall_clock):
     """After three heartbeats without a refresh the socket no longer counts, in any store."""
-    settings.PARLEY_PRESENCE_HEARTBEAT = 0.05
+    beat = settings.PARLEY_PRESENCE_HEARTBEAT
     presence_enter(room_id=1, user_id=7, channel="gone")
     presence_enter(room_id=1, user_id=8, channel="alive")
 
-    deadline = time.monotonic() + 3 * 0.05 + 0.05
-    while time.monotonic() < deadline:
+    for _ in range(4):
+        wall_clock.shift(beat)
         presence_enter(room_id=1, user_id=8, channel="alive")
-        time.sleep(0.02)
 
     assert presence_online(room_id=1, user_ids=[7, 8]) == {8}
     # The user whose only socket expired comes back online as new.
@@ -307,13 +310,15 @@ async def test_typing_notices_are_sent_at_most_once_per_interval(open_socket, me
 async def test_typing_is_announced_again_once_the_interval_has_passed(
     open_socket, member, other_member, monkeypatch
 ):
-    monkeypatch.setattr(typing_notices, "TYPING_MIN_INTERVAL", 0.2)
+    clock = ManualClock()
+    monkeypatch.setattr(SocketConsumer, "clock", staticmethod(clock))
     ada, _ = await page(open_socket, member.user)
     grace, _ = await page(open_socket, other_member.user)
 
     await ada.send_json_to({"type": "typing", "active": True})
     await ada.send_json_to({"type": "typing", "active": True})
-    first = of_type(await settled(grace, quiet=0.25), "typing")
+    first = of_type(await settled(grace), "typing")
+    clock.advance(typing_notices.TYPING_MIN_INTERVAL)
     await ada.send_json_to({"type": "typing", "active": True})
     second = of_type(await settled(grace), "typing")
 

@@ -13,7 +13,7 @@ from messaging.selectors import SEARCH_LIMIT, message_search
 from messaging.services import message_create, message_delete
 from rooms.models import Room
 from rooms.services import direct_room_get_or_create, membership_revoke
-from tests.factories import MembershipFactory, MessageFactory, RoomFactory
+from tests.support.factories import MembershipFactory, MessageFactory, RoomFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,13 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from messaging.models import Message
 from messaging.selectors import message_list, message_payload
 from messaging.services import MessageRejected, membership_read_mark, message_create
 from rooms.selectors import NotAMember
-from tests.factories import MessageFactory
+from tests.support.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +58,36 @@ def test_the_same_client_id_from_another_author_is_a_different_message(member, o
     message_create(room=member.room, author=member.user, body="a", client_id="same")
     message_create(room=member.room, author=other_member.user, body="b", client_id="same")
     assert Message.objects.count() == 2
+
+
+def test_slow_mode_lets_the_member_post_again_once_the_window_has_passed(member, wall_clock):
+    member.room.slow_mode_seconds = 30
+    member.room.save(update_fields=["slow_mode_seconds"])
+    message_create(room=member.room, author=member.user, body="first")
+    wall_clock.shift(29)
+
+    with pytest.raises(MessageRejected) as too_soon:
+        message_create(room=member.room, author=member.user, body="a second later")
+    wall_clock.shift(1)
+    _, created = message_create(room=member.room, author=member.user, body="just in time")
+
+    assert too_soon.value.code == "slow_mode"
+    assert 0 < too_soon.value.retry_after <= 1
+    assert created is True
+
+
+def test_a_mute_ends_by_itself_when_its_time_is_up(member, wall_clock):
+    member.muted_until = timezone.now() + timedelta(minutes=10)
+    member.save(update_fields=["muted_until"])
+
+    with pytest.raises(MessageRejected) as muted:
+        message_create(room=member.room, author=member.user, body="still muted")
+    wall_clock.shift(10 * 60)
+    _, created = message_create(room=member.room, author=member.user, body="free to speak")
+
+    assert muted.value.code == "muted"
+    assert created is True
+    assert list(Message.objects.values_list("body", flat=True)) == ["free to speak"]
 
 
 def test_message_create_broadcasts_only_after_commit(member, django_capture_on_commit_callbacks):

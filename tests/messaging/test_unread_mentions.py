@@ -17,9 +17,8 @@ from messaging.services import message_create, message_delete, message_edit
 from rooms.models import Membership
 from rooms.selectors import unread_counts
 from rooms.services import membership_revoke, room_join
-from tests.factories import MembershipFactory, MessageFactory, RoomFactory
-from tests.messaging.test_consumers import close_code, joined, send
-from tests.support.sockets import ORIGIN, session_cookie
+from tests.support.factories import MembershipFactory, MessageFactory, RoomFactory
+from tests.support.sockets import ORIGIN, close_code, joined, send, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.factories import MessageFactory
+from tests.support.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 

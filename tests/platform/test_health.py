@@ -9,8 +9,8 @@ import pytest
 import redis
 from channels.layers import channel_layers
 
-from tests.live_server import REPO_ROOT, free_port
-from tests.platform.conftest import REDIS_URL, serve_env, serve_module
+from chatclient.server import REPO_ROOT, free_port
+from tests.support.platform import REDIS_URL, serve_env, serve_module
 
 
 def closed_port() -> int:

@@ -7,16 +7,15 @@ import signal
 import httpx
 import pytest
 
-from tests.live_server import REPO_ROOT
-from tests.platform.conftest import (
+from chatclient.client import wait_until
+from chatclient.server import REPO_ROOT
+from tests.support.platform import (
     ReconnectingClient,
-    eventually,
-    next_frame,
     port_open,
     room_socket,
-    send_message,
     topology_start,
 )
+from tests.support.wire import next_frame, send_message
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres, pytest.mark.redis]
 
@@ -100,10 +99,15 @@ async def test_a_worker_stopped_with_sigterm_loses_no_acknowledged_message(topol
             await asyncio.sleep(0.05)
 
     senders = [asyncio.create_task(chatter(client, n)) for n, client in enumerate(clients)]
-    await asyncio.sleep(0.3)
+    # The worker goes down mid-conversation: once every client has had a message stored.
+    await wait_until(
+        lambda: all(client.acknowledged for client in clients),
+        within=10,
+        what=lambda: describe(clients),
+    )
     os.kill(topology.worker_pid(1), signal.SIGTERM)
     await asyncio.gather(*senders)
-    await eventually(lambda: caught_up(clients), within=20, state=lambda: describe(clients))
+    await wait_until(lambda: caught_up(clients), within=20, what=lambda: describe(clients))
     for client in clients:
         await client.close()
     await asyncio.gather(*readers)

@@ -23,9 +23,8 @@ from messaging.services import message_create
 from realtime import fanout, layers
 from realtime.fanout import room_fanout
 from realtime.groups import room_group_name, room_messages_group_name
-from tests.factories import MembershipFactory, UserFactory
-from tests.messaging.test_consumers import close_code, joined, send
-from tests.support.sockets import ORIGIN, session_cookie
+from tests.support.factories import MembershipFactory, UserFactory
+from tests.support.sockets import ORIGIN, close_code, joined, send, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,6 @@ import asyncio
 
 import pytest
 
-from bench.client import FINAL_CLOSES
 from messaging import protocol
 from realtime.outbound import InboundBuffer
 
@@ -81,7 +80,3 @@ async def test_a_frame_the_transport_consumes_never_reaches_the_consumer():
 )
 def test_only_a_pong_frame_is_a_pong(text, pong):
     assert protocol.is_pong(text) is pong
-
-
-def test_the_bench_client_gives_up_on_the_same_close_codes_as_the_protocol():
-    assert protocol.FINAL_CLOSES == FINAL_CLOSES

@@ -10,8 +10,8 @@ from django.utils import timezone
 from audit.models import AuditLogEntry
 from messaging.models import Message
 from rooms.models import Ban, Membership, Room
-from tests.factories import BanFactory, MembershipFactory, MessageFactory
-from tests.messaging.test_consumers import close_code, joined
+from tests.support.factories import BanFactory, MembershipFactory, MessageFactory
+from tests.support.sockets import close_code, joined
 
 # The websocket fixture lives with the messaging tests; here it is borrowed, not copied.
 

@@ -14,8 +14,8 @@ from messaging.models import Message
 from rooms.models import Membership, Room
 from rooms.selectors import unread_counts
 from rooms.services import direct_room_get_or_create, room_create
-from tests.factories import MessageFactory, RoomFactory, UserFactory
-from tests.messaging.test_consumers import close_code, joined, send
+from tests.support.factories import MessageFactory, RoomFactory, UserFactory
+from tests.support.sockets import close_code, joined, send
 
 # The websocket fixture lives with the messaging tests; here it is borrowed, not copied.
 

@@ -10,7 +10,7 @@ from audit.models import AuditLogEntry
 from rooms.models import Invitation, Membership
 from rooms.permissions import PermissionDenied, actor_get
 from rooms.services import invitation_revoke
-from tests.factories import (
+from tests.support.factories import (
     BanFactory,
     InvitationFactory,
     MembershipFactory,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from audit.models import AuditLogEntry
 from messaging.services import message_delete
 from rooms.models import Ban, Membership
-from tests.factories import BanFactory, MembershipFactory, MessageFactory, UserFactory
+from tests.support.factories import BanFactory, MembershipFactory, MessageFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

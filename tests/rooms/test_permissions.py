@@ -30,7 +30,7 @@ from rooms.permissions import (
     room_state_notice,
 )
 from rooms.selectors import rooms_visible
-from tests.factories import (
+from tests.support.factories import (
     BanFactory,
     InvitationFactory,
     MembershipFactory,
@@ -38,7 +38,7 @@ from tests.factories import (
     RoomFactory,
     UserFactory,
 )
-from tests.messaging.test_consumers import close_code, joined
+from tests.support.sockets import close_code, joined
 
 # The websocket fixture lives with the messaging tests; here it is borrowed, not copied.
 

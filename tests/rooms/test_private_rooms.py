@@ -9,8 +9,8 @@ from channels.db import database_sync_to_async
 
 from audit.models import AuditLogEntry
 from rooms.models import Membership
-from tests.factories import BanFactory, InvitationFactory, MembershipFactory, MessageFactory
-from tests.messaging.test_consumers import close_code, joined
+from tests.support.factories import BanFactory, InvitationFactory, MembershipFactory, MessageFactory
+from tests.support.sockets import close_code, joined
 
 # The websocket fixture lives with the messaging tests; here it is borrowed, not copied.
 

@@ -11,7 +11,7 @@ from rooms.services import (
     membership_revoke,
     room_create,
 )
-from tests.factories import MembershipFactory, RoomFactory, UserFactory
+from tests.support.factories import MembershipFactory, RoomFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from messaging.models import BODY_MAX_LENGTH
 from rooms.models import SLOW_MODE_MAX_SECONDS, Membership, Room
-from tests.factories import BanFactory, MembershipFactory, RoomFactory, UserFactory
+from tests.support.factories import BanFactory, MembershipFactory, RoomFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def test_a_member_gets_the_live_chat(auth_client, member):
 
 
 def test_a_non_member_gets_a_preview_with_a_join_button_and_no_messages(auth_client, room):
-    from tests.factories import MessageFactory
+    from tests.support.factories import MessageFactory
 
     MessageFactory(room=room, body="members-only secret")
     response = auth_client.get("/rooms/lobby/")
@@ -148,7 +148,7 @@ def test_admin_removing_a_member_goes_through_the_service(admin_client, member):
 
 
 def test_admin_lists_rooms_memberships_and_messages(admin_client, member):
-    from tests.factories import MessageFactory
+    from tests.support.factories import MessageFactory
 
     MessageFactory(room=member.room, author=member.user, body="visible in admin")
     for name in ["rooms_room", "rooms_membership", "messaging_message"]:

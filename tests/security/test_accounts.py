@@ -19,17 +19,9 @@ import redis
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from bench.client import stored_messages, wait_until
-from tests.live_server import (
-    BIN,
-    PASSWORD,
-    REPO_ROOT,
-    LiveServer,
-    RoomOfTwo,
-    cookie_header,
-    free_port,
-    room_with_two_members,
-)
+from chatclient.client import cookie_header, stored_messages, wait_until
+from chatclient.server import BIN, REPO_ROOT, LiveServer, free_port
+from tests.support.live_server import PASSWORD, RoomOfTwo, room_with_two_members
 
 pytestmark = pytest.mark.live
 

@@ -14,7 +14,9 @@ import httpx
 import pytest
 from django.utils.text import slugify
 
-from tests.live_server import PASSWORD, LiveServer, signup
+from chatclient.client import signup
+from chatclient.server import LiveServer
+from tests.support.live_server import PASSWORD
 
 pytestmark = pytest.mark.live
 

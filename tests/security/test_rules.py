@@ -13,15 +13,9 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from tests.live_server import (
-    PASSWORD,
-    LiveServer,
-    cookie_header,
-    create_room,
-    join_room,
-    room_with_two_members,
-    signup,
-)
+from chatclient.client import cookie_header, create_room, join_room, signup
+from chatclient.server import LiveServer
+from tests.support.live_server import PASSWORD, room_with_two_members
 
 pytestmark = pytest.mark.live
 

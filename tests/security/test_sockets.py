@@ -22,7 +22,10 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from tests.live_server import PASSWORD, LiveServer, RoomOfTwo, cookie_header, room_with_two_members
+from chatclient.client import cookie_header
+from chatclient.server import LiveServer
+from tests.support.live_server import PASSWORD, RoomOfTwo, room_with_two_members
+from tests.support.proxy import TcpProxy
 
 pytestmark = pytest.mark.live
 
@@ -391,41 +394,6 @@ def quick_room(quick_server) -> Iterator[RoomOfTwo]:
     room.close()
 
 
-class StallingProxy:
-    """Forwards a port to the server until ``stall()``: then it forwards nothing, closes nothing."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.stalled = asyncio.Event()
-        self.server: asyncio.Server | None = None
-        self.writers: list[asyncio.StreamWriter] = []
-
-    async def start(self) -> int:
-        self.server = await asyncio.start_server(self._link, "127.0.0.1", 0)
-        return self.server.sockets[0].getsockname()[1]
-
-    def stall(self) -> None:
-        self.stalled.set()
-
-    async def close(self) -> None:
-        self.server.close()
-        for writer in self.writers:
-            writer.transport.abort()
-
-    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self.writers += [writer, upstream]
-        await asyncio.gather(self._pipe(reader, upstream), self._pipe(upstream_reader, writer))
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError):
-            while data := await reader.read(65536):
-                if self.stalled.is_set():
-                    await asyncio.Event().wait()  # holds the data: forwards nothing, ever
-                writer.write(data)
-                await writer.drain()
-
-
 async def answering_pings(ws: ClientConnection, seconds: float) -> None:
     """Behave as the page does for ``seconds``: read everything and answer each ping."""
     with contextlib.suppress(TimeoutError):
@@ -438,14 +406,13 @@ async def answering_pings(ws: ClientConnection, seconds: float) -> None:
 async def test_a_stalled_connection_is_closed_and_its_member_shown_offline(
     quick_server, quick_room
 ):
-    proxy = StallingProxy(quick_server.port)
-    port = await proxy.start()
+    proxy = TcpProxy(quick_server.port).start()
     try:
         ws = await connect(
             quick_server,
             quick_room.member,
             f"/ws/rooms/{quick_room.slug}/?presence=1",
-            port=port,
+            port=proxy.port,
             ping_interval=None,
         )
         await frame_of_type(ws, "history")
@@ -458,7 +425,7 @@ async def test_a_stalled_connection_is_closed_and_its_member_shown_offline(
             await asyncio.sleep(0.1)
         offline_after = time.monotonic() - stalled_at
     finally:
-        await proxy.close()
+        proxy.close()
 
     # Interval and timeout, then at most daphne's one-second closing handshake.
     assert offline_after < PING_INTERVAL + PING_TIMEOUT + 1.5 + 1.0

@@ -1,7 +1,6 @@
-"""A real Parley server (daphne in a subprocess) and the HTTP steps tests take against it."""
+"""A real Parley server (daphne or uvicorn in a subprocess) on 127.0.0.1, for tests and bench."""
 
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -9,18 +8,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from uuid import uuid4
-
-import httpx
-
-# The HTTP steps live with the bench client; tests still import them from here.
-from bench.client import cookie_header as cookie_header
-from bench.client import create_room, join_room, signup
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-SECRET_KEY = "parley-live-test-key-not-a-secret"
-PASSWORD = "correct-horse-battery"
+SECRET_KEY = "parley-live-test-key-not-a-secret"  # noqa: S105 - a local test server
 START_TIMEOUT = 20.0
 ASGI_APP = "config.asgi:application"
 MIGRATE = [BIN / "python", "manage.py", "migrate", "--noinput"]
@@ -89,7 +80,7 @@ class LiveServer:
             PYTHONUNBUFFERED="1",
             # Every test signs people up; real hashing costs each sign-up and log-in
             # most of a second. Ignored by the settings when a test runs DEBUG off.
-            FAST_PASSWORD_HASHING="true",
+            FAST_PASSWORD_HASHING="true",  # noqa: S106 - a switch, not a password
         )
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
@@ -108,14 +99,16 @@ class LiveServer:
         """Migrate (unless told not to), start daphne and wait until its port answers."""
         with self.log_path.open("ab") as log:
             options = {"cwd": REPO_ROOT, "env": self.env(), "stdout": log, "stderr": log}
-            if migrate and subprocess.run(MIGRATE, **options).returncode:
-                raise RuntimeError(f"migrate failed:\n{self.log_tail()}")
+            if migrate:
+                migrated = subprocess.run(MIGRATE, **options)  # noqa: S603 - a fixed command
+                if migrated.returncode:
+                    raise RuntimeError(f"migrate failed:\n{self.log_tail()}")
             if self.server == "uvicorn":
                 address = ["--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "off"]
                 command = [BIN / "uvicorn", ASGI_APP, *address, "--ws", "websockets-sansio"]
             else:
                 command = [BIN / "daphne", "-b", "127.0.0.1", "-p", str(self.port), ASGI_APP]
-            self.process = subprocess.Popen(command, **options)
+            self.process = subprocess.Popen(command, **options)  # noqa: S603 - fixed commands
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -148,34 +141,3 @@ class LiveServer:
         """A fresh daphne on the same port, database and environment (already migrated)."""
         self.kill()
         return self.start(migrate=False)
-
-
-@dataclass
-class RoomOfTwo:
-    """A room on a live server with its owner and one other member, each logged in."""
-
-    slug: str
-    owner: httpx.Client
-    member: httpx.Client
-    owner_name: str
-    member_name: str
-
-    def close(self) -> None:
-        self.owner.close()
-        self.member.close()
-
-
-def loopback_address() -> str:
-    """A loopback address of its own for each new person: allauth limits sign-ups per IP,
-    and a module of tests signs up more people a minute than one address may."""
-    return "127." + ".".join(str(secrets.randbelow(254) + 1) for _ in range(3))
-
-
-def room_with_two_members(server: LiveServer) -> RoomOfTwo:
-    tag = uuid4().hex[:8]
-    owner_name, member_name = f"ada-{tag}", f"grace-{tag}"
-    owner = signup(server.base_url, owner_name, PASSWORD, source_address=loopback_address())
-    member = signup(server.base_url, member_name, PASSWORD, source_address=loopback_address())
-    slug = create_room(owner, f"Test Room {tag}")
-    join_room(member, slug)
-    return RoomOfTwo(slug, owner, member, owner_name, member_name)

@@ -1,10 +1,7 @@
 """People in browsers and the owner's moves over HTTP, for the room-state browser tests."""
 
-import contextlib
 import json
-import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -12,7 +9,8 @@ import httpx
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from websockets.sync.client import connect
 
-from tests.live_server import BIN, REPO_ROOT, LiveServer, cookie_header
+from chatclient.client import cookie_header
+from chatclient.server import BIN, REPO_ROOT, LiveServer
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
@@ -137,76 +135,3 @@ def post_over_a_socket(server: LiveServer, slug: str, client: httpx.Client, body
             assert frame["type"] != "error", frame
             if frame["type"] == "message.new":
                 return
-
-
-class StallingProxy:
-    """A TCP proxy on 127.0.0.1 whose open connections can stall: they stay open and
-    forward nothing, as behind a dead NAT entry. Connections made later forward again."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.lock = threading.Lock()
-        self.open: list[tuple[socket.socket, socket.socket, threading.Event]] = []
-        self.request_lines: list[str] = []  # the first line each connection sent
-        self.closed = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _accept(self) -> None:
-        while not self.closed.is_set():
-            try:
-                client, _address = self.listener.accept()
-                upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            except OSError:
-                return
-            stalled = threading.Event()
-            with self.lock:
-                self.open.append((client, upstream, stalled))
-            for source, target in ((client, upstream), (upstream, client)):
-                threading.Thread(
-                    target=self._pump, args=(source, target, stalled, source is client), daemon=True
-                ).start()
-
-    def _pump(
-        self, source: socket.socket, target: socket.socket, stalled: threading.Event, note: bool
-    ) -> None:
-        try:
-            while chunk := source.recv(65536):
-                if note:
-                    note = False
-                    with self.lock:
-                        self.request_lines.append(chunk.split(b"\r\n", 1)[0].decode("latin-1"))
-                if stalled.is_set():
-                    # Read and dropped: neither side hears a thing, and nobody closes.
-                    continue
-                target.sendall(chunk)
-        except OSError:
-            pass
-        if not stalled.is_set():
-            for sock in (source, target):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def requests_for(self, path: str) -> int:
-        """How many connections asked for ``path`` (websocket handshakes included)."""
-        with self.lock:
-            return sum(line.split(" ")[1:2] == [path] for line in self.request_lines)
-
-    def stall(self) -> None:
-        """Every connection open now goes silent, both ways, without closing."""
-        with self.lock:
-            for _client, _upstream, stalled in self.open:
-                stalled.set()
-
-    def close(self) -> None:
-        self.closed.set()
-        self.listener.close()
-        with self.lock:
-            for client, upstream, _stalled in self.open:
-                client.close()
-                upstream.close()

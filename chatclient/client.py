@@ -2,12 +2,13 @@
 
 It keeps an outbox of unacknowledged messages and resends it after every
 (re)connect, reconnects with backoff and jitter unless the close code is final
-(4401, 4403, 4404), catches up with ``?after=`` and the history endpoint, and
-merges every copy of a message by id into one ordered list. One deliberate
-difference from the page: its own acknowledgements do not move the catch-up
-cursor (see ``ChatClient._merge``); ``page_cursor=True`` restores the page's rule. Raw counters say
-how it got there; ``problems`` collects whatever broke the protocol's promises.
-The HTTP steps (sign up, create and join rooms) go through the real forms.
+(``realtime.codes.FINAL_CLOSES``, as the page does), catches up with ``?after=``
+and the history endpoint, and merges every copy of a message by id into one
+ordered list. One deliberate difference from the page: its own acknowledgements
+do not move the catch-up cursor (see ``ChatClient._merge``); ``page_cursor=True``
+restores the page's rule. Raw counters say how it got there; ``problems`` collects
+whatever broke the protocol's promises. The HTTP steps (sign up, create and join
+rooms) go through the real forms.
 """
 
 import asyncio
@@ -30,11 +31,10 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from realtime.codes import FINAL_CLOSES
+
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 HTTP_TIMEOUT = 10.0
-# The page gives up on these, and so does this client: messaging.protocol.FINAL_CLOSES,
-# spelled out because this client runs without Django (tests/bench checks they agree).
-FINAL_CLOSES = frozenset({4401, 4403, 4404})
 PONG = json.dumps({"type": "pong"})
 RETRIED_ERRORS = frozenset({"unavailable", "rate_limited"})
 NO_CLOSE_FRAME = 1006
