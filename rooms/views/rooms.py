@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
+from messaging.protocol import page_constants
 from rooms.forms import RoomForm
 from rooms.models import Room
 from rooms.permissions import Action, Actor, PermissionDenied, can, denial
@@ -57,6 +58,7 @@ def room_list_view(request: HttpRequest) -> HttpResponse:
         "rooms": rooms,
         "invitations": invitations_for_user(user=request.user),
         "conversations": [item for item in unread.values() if item["kind"] == Room.Kind.DIRECT],
+        "page_constants": page_constants(),
     }
     return render(request, "rooms/room_list.html", context)
 
@@ -102,6 +104,7 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     context["title"] = room_title(room=room, user=request.user)
     # The page counts silence against the server's ping interval (static/js/room.js).
     context["ping_interval"] = settings.PARLEY_PING_INTERVAL
+    context["page_constants"] = page_constants()
     mine = unread_counts(user=request.user)
     context["sidebar"] = {
         "rooms": [item for item in mine if item["kind"] == Room.Kind.ROOM],
