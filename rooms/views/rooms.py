@@ -1,6 +1,5 @@
 import json
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
@@ -102,8 +101,6 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     }
     context["post_refusal"] = denial(actor, Action.POST)
     context["title"] = room_title(room=room, user=request.user)
-    # The page counts silence against the server's ping interval (static/js/room.js).
-    context["ping_interval"] = settings.PARLEY_PING_INTERVAL
     context["page_constants"] = page_constants()
     mine = unread_counts(user=request.user)
     context["sidebar"] = {
