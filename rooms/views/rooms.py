@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from messaging.protocol import page_constants
 from rooms.forms import RoomForm
-from rooms.models import Room
+from rooms.models import Membership, Room
 from rooms.permissions import Action, Actor, PermissionDenied, can, denial
 from rooms.selectors import (
     ban_get_active,
@@ -80,6 +80,16 @@ def room_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "rooms/room_form.html", {"form": form})
 
 
+def _page_controls(actor: Actor) -> dict[str, bool]:
+    """Which of the room page's role-dependent controls ``actor`` sees."""
+    return {
+        "moderate": can(actor, Action.DELETE_ANY),
+        "invite": can(actor, Action.INVITE),
+        "settings": can(actor, Action.SETTINGS) or can(actor, Action.LOCK),
+        "audit": can(actor, Action.VIEW_AUDIT),
+    }
+
+
 @login_required
 def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     room = room_visible_or_404(request, slug)
@@ -93,11 +103,21 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     if actor.role is None:
         context["ban"] = ban_get_active(room=room, user=request.user)
         return render(request, "rooms/room_preview.html", context)
-    context["can"] = {
-        "moderate": can(actor, Action.DELETE_ANY),
-        "invite": can(actor, Action.INVITE),
-        "settings": can(actor, Action.SETTINGS) or can(actor, Action.LOCK),
-        "audit": can(actor, Action.VIEW_AUDIT),
+    context["can"] = _page_controls(actor)
+    # A role change reaches the open page as member.updated: it shows the controls of
+    # the new role from this table instead of reloading.
+    context["room_controls"] = {
+        "mine": context["can"],
+        "by_role": {
+            role: _page_controls(
+                Actor(
+                    user=request.user,
+                    room=room,
+                    membership=Membership(room=room, user=request.user, role=role),
+                )
+            )
+            for role in Membership.Role.values
+        },
     }
     context["post_refusal"] = denial(actor, Action.POST)
     context["title"] = room_title(room=room, user=request.user)

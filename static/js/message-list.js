@@ -78,6 +78,18 @@ export class MessageList {
     this.jumpToLatest.hidden = true;
   }
 
+  // A role change: delete buttons appear on, or leave, other people's messages.
+  setCanModerate(canModerate) {
+    if (canModerate === this.canModerate) return;
+    this.canModerate = canModerate;
+    for (const item of this.shown.values()) {
+      if (item.classList.contains("is-mine")) continue;
+      item.querySelector(".message-actions")?.remove();
+      item.querySelector(".message-delete-form")?.remove();
+      this.#addActions(item);
+    }
+  }
+
   // As in most chats: the last message I wrote opens for editing.
   editLastOfMine() {
     const mine = [...this.list.querySelectorAll("li.message.is-mine[data-id]")].pop();

@@ -1,8 +1,9 @@
-// The room's name and description, kept in step with room.updated.
+// The room's name and description, and the controls my role brings (settings, audit log,
+// invitations), kept in step with room.updated and member.updated.
 
 export class RoomHeader {
-  constructor({ slug, isDirect, input }) {
-    Object.assign(this, { slug, isDirect, input });
+  constructor({ slug, isDirect, input, controlsByRole }) {
+    Object.assign(this, { slug, isDirect, input, controlsByRole });
     this.title = document.querySelector(".chat-title");
     const initialName = this.title.textContent;
     this.titleSuffix = document.title.startsWith(initialName) ? document.title.slice(initialName.length) : "";
@@ -20,6 +21,17 @@ export class RoomHeader {
     document.title = `${room.name}${this.titleSuffix}`;
     if (this.placeholderPrefix !== null) this.input.placeholder = `${this.placeholderPrefix}${room.name}`;
     for (const name of this.#sidebarLinks(" .sidebar-name")) name.textContent = room.name;
+  }
+
+  // Shows the links of the new role; returns what it may do, or null for a role the page
+  // was not given (site staff keep theirs whatever their membership says).
+  applyRole(role) {
+    const shown = this.controlsByRole[role];
+    if (!shown) return null;
+    for (const link of document.querySelectorAll(".chat-header [data-control]")) {
+      link.hidden = !shown[link.dataset.control];
+    }
+    return shown;
   }
 
   dropFromSidebar() {

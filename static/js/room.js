@@ -20,6 +20,7 @@ const constants = pageConstants();
 const root = document.getElementById("chat");
 const slug = root.dataset.roomSlug;
 const me = root.dataset.username;
+const controls = JSON.parse(document.getElementById("room-controls").textContent);
 const byId = (id) => document.getElementById(id);
 const composerForm = byId("composer");
 const input = byId("composer-input");
@@ -61,7 +62,7 @@ const messages = new MessageList({
   me,
   constants,
   timeline,
-  canModerate: root.dataset.canModerate === "true",
+  canModerate: controls.mine.moderate,
   sendAction,
   beforeShow: (message) => outboxView.acknowledge(message),
   unsentCount: () => outbox.size,
@@ -78,7 +79,7 @@ const presence = new Presence({ onlineList: byId("online"), typingLine: byId("ty
 const typing = new TypingSender({ socket });
 const readMarker = new ReadMarker({ lastReadId: Number(root.dataset.lastReadId) || 0, timeline, messages, socket });
 const history = new History({ url: root.dataset.historyUrl, messages, timeline, loadOlder: byId("load-older"), constants, notice });
-const header = new RoomHeader({ slug, isDirect: root.dataset.direct === "true", input });
+const header = new RoomHeader({ slug, isDirect: root.dataset.direct === "true", input, controlsByRole: controls.by_role });
 const composer = new Composer({
   elements: { form: composerForm, input, suggestions: byId("mention-suggestions") },
   members: JSON.parse(root.dataset.members || "[]"),
@@ -170,11 +171,9 @@ const handlers = {
   },
   "member.updated"(frame) {
     if (!frame.is_me) return;
-    if (frame.member.role !== posting.role && posting.role !== "staff") {
-      // A new role brings other controls (settings, moderation): the page redraws them.
-      window.location.reload();
-      return;
-    }
+    // A new role brings other controls (moderation, settings): shown in place, no reload.
+    const shown = header.applyRole(frame.member.role);
+    if (shown) messages.setCanModerate(shown.moderate);
     posting.applyMember(frame.member);
   },
   removed: (frame) => roomGone(frame.detail || constants.closeSentence(constants.close.NOT_A_MEMBER)),
