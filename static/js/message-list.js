@@ -10,9 +10,11 @@ export class MessageList {
   // sendAction(frame) -> bool: false when the frame could not go out.
   // beforeShow(message): my acknowledged message replaces its pending copy.
   // unsentCount(): messages of mine still in the outbox, which keep the room from looking empty.
-  constructor({ elements, me, constants, timeline, canModerate, sendAction, beforeShow, unsentCount, composerInput }) {
+  constructor({ elements, me, constants, timeline, canModerate, ...hooks }) {
     Object.assign(this, elements); // list, scroller, emptyNote, jumpToLatest
-    Object.assign(this, { me, constants, timeline, canModerate, sendAction, beforeShow, unsentCount, composerInput });
+    Object.assign(this, { me, constants, timeline, canModerate });
+    const { sendAction, beforeShow, unsentCount, composerInput } = hooks;
+    Object.assign(this, { sendAction, beforeShow, unsentCount, composerInput });
     this.shown = new Map(); // message id -> <li>
   }
 

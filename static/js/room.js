@@ -11,10 +11,10 @@ import { OutboxView } from "./outbox-view.js";
 import { PostingState } from "./posting.js";
 import { Presence, TypingSender } from "./presence.js";
 import { ReadMarker } from "./read-markers.js";
+import { RoomHeader } from "./room-header.js";
 import { ReconnectingSocket, socketUrl } from "./socket.js";
 import { ConnectionBadge, Notice } from "./status.js";
 import { Timeline } from "./timeline.js";
-import { RoomHeader } from "./room-header.js";
 
 const constants = pageConstants();
 const root = document.getElementById("chat");
@@ -33,7 +33,9 @@ const outbox = new Outbox({ storage: localStorage, key: `parley:outbox:${me}:${s
 const socket = new ReconnectingSocket({
   url: () => socketUrl(`/ws/rooms/${encodeURIComponent(slug)}/`, { ...timeline.catchUpParams(), presence: "1" }),
   constants,
-  onFrame: (frame) => handlers[frame.type]?.(frame),
+  onFrame: (frame) => {
+    if (Object.hasOwn(handlers, frame.type)) handlers[frame.type](frame);
+  },
   onStatus: (status) => badge.show(status),
   onPaused: (code) => {
     notice.show(constants.closeSentence(code), "paused");
@@ -71,15 +73,36 @@ const messages = new MessageList({
 const posting = new PostingState({
   root,
   constants,
-  elements: { roomState: byId("room-state"), input, sendButton: composerForm.querySelector("button[type=submit]") },
+  elements: {
+    roomState: byId("room-state"),
+    input,
+    sendButton: composerForm.querySelector("button[type=submit]"),
+  },
   notice,
   isStopped: () => page.stopped,
 });
 const presence = new Presence({ onlineList: byId("online"), typingLine: byId("typing") });
 const typing = new TypingSender({ socket });
-const readMarker = new ReadMarker({ lastReadId: Number(root.dataset.lastReadId) || 0, timeline, messages, socket });
-const history = new History({ url: root.dataset.historyUrl, messages, timeline, loadOlder: byId("load-older"), constants, notice });
-const header = new RoomHeader({ slug, isDirect: root.dataset.direct === "true", input, controlsByRole: controls.by_role });
+const readMarker = new ReadMarker({
+  lastReadId: Number(root.dataset.lastReadId) || 0,
+  timeline,
+  messages,
+  socket,
+});
+const history = new History({
+  url: root.dataset.historyUrl,
+  messages,
+  timeline,
+  loadOlder: byId("load-older"),
+  constants,
+  notice,
+});
+const header = new RoomHeader({
+  slug,
+  isDirect: root.dataset.direct === "true",
+  input,
+  controlsByRole: controls.by_role,
+});
 const composer = new Composer({
   elements: { form: composerForm, input, suggestions: byId("mention-suggestions") },
   members: JSON.parse(root.dataset.members || "[]"),

@@ -17,7 +17,16 @@ export class ReconnectingSocket {
   // onStatus({state, delayMs}): "connecting", "reconnecting", "waiting" (delayMs), "online".
   // onPaused(code): a close after which reconnecting at once would only be refused again.
   // onFinal(code): a close this socket does not come back from.
-  constructor({ url, constants, onFrame, onStatus = () => {}, onPaused = () => {}, onFinal = () => {}, backoff = new Backoff(), clock = realClock }) {
+  constructor({
+    url,
+    constants,
+    onFrame,
+    onStatus = () => {},
+    onPaused = () => {},
+    onFinal = () => {},
+    backoff = new Backoff(),
+    clock = realClock,
+  }) {
     Object.assign(this, { url, constants, onFrame, onStatus, onPaused, onFinal, backoff, clock });
     this.ws = null;
     this.stopped = false;
