@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from messaging.models import CLIENT_ID_MAX_LENGTH
+from messaging.models import BODY_MAX_LENGTH, CLIENT_ID_MAX_LENGTH
+from realtime import codes
 from realtime.codes import (  # noqa: F401  (the protocol's close codes, defined there)
     CLOSE_FLOODING,
     CLOSE_NO_PONG,
@@ -23,9 +26,11 @@ from realtime.codes import (  # noqa: F401  (the protocol's close codes, defined
     CLOSE_TRY_AGAIN_LATER,
     CLOSE_UNAUTHENTICATED,
     FINAL_CLOSES,
+    PAUSED_CLOSES,
 )
 from realtime.events import error as error_frame
 from realtime.events import ping
+from rooms.permissions import ROOM_STATE_SENTENCES
 
 # The server's heartbeat (every PARLEY_PING_INTERVAL seconds) and the page's answer.
 PING_TEXT = json.dumps(ping())
@@ -48,6 +53,27 @@ class ErrorCode(StrEnum):
     LOCKED = "locked"
     SLOW_MODE = "slow_mode"
     ARCHIVED = "archived"
+
+
+# Refusals that pass by themselves: they carry retry_after, and the page sends again after it.
+WAIT_ERRORS = (ErrorCode.SLOW_MODE, ErrorCode.RATE_LIMITED)
+# Refusals that tell the page what its user may do in the room (rooms/permissions.py codes).
+POSTING_ERRORS = (ErrorCode.MUTED, ErrorCode.LOCKED, ErrorCode.ARCHIVED)
+
+# How long a page waits before reconnecting after a paused close.
+PAUSED_RETRY_SECONDS = 30
+# What the page says when a socket closes for good or pauses.
+CLOSE_SENTENCES = {
+    CLOSE_UNAUTHENTICATED: _lazy("You are signed out. Log in again to keep chatting."),
+    CLOSE_NOT_A_MEMBER: _lazy("You are no longer a member of this room."),
+    CLOSE_NO_SUCH_ROOM: _lazy("This room no longer exists."),
+    CLOSE_TOO_MANY: _lazy(
+        "Too many Parley tabs or windows are open: close some of them. Retrying in %(n)d s."
+    ),
+    CLOSE_FLOODING: _lazy(
+        "You were sending too fast, so the connection was closed. Retrying in %(n)d s."
+    ),
+}
 
 
 class ProtocolError(Exception):
@@ -95,6 +121,42 @@ Frame = SendMessage | EditMessage | DeleteMessage | Typing | MarkRead
 FRAME_TYPES = ("message.send", "message.edit", "message.delete", "typing", "read")
 REASON_MAX_LENGTH = 500
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number is no id, not a database error
+
+
+def page_constants() -> dict[str, Any]:
+    """What the page's scripts know of the protocol, JSON-safe, for ``json_script``.
+
+    The one source of the codes, limits and sentences static/js/constants.js reads,
+    so no script holds a copy that could drift from the server.
+    """
+    return {
+        "close": {
+            name.removeprefix("CLOSE_"): value
+            for name, value in vars(codes).items()
+            if name.startswith("CLOSE_")
+        },
+        "final_closes": sorted(FINAL_CLOSES),
+        "paused_closes": sorted(PAUSED_CLOSES),
+        "paused_retry_seconds": PAUSED_RETRY_SECONDS,
+        "close_sentences": {
+            str(code): str(sentence) % {"n": PAUSED_RETRY_SECONDS}
+            if code in PAUSED_CLOSES
+            else str(sentence)
+            for code, sentence in CLOSE_SENTENCES.items()
+        },
+        "errors": {code.name: code.value for code in ErrorCode},
+        "wait_errors": [code.value for code in WAIT_ERRORS],
+        "posting_errors": [code.value for code in POSTING_ERRORS],
+        "limits": {
+            "body_max_length": BODY_MAX_LENGTH,
+            "reason_max_length": REASON_MAX_LENGTH,
+            "history_limit": HISTORY_LIMIT,
+        },
+        "ping_interval": settings.PARLEY_PING_INTERVAL,
+        "room_state_sentences": {
+            state: str(sentence) for state, sentence in ROOM_STATE_SENTENCES.items()
+        },
+    }
 
 
 def is_pong(text: str | None) -> bool:

@@ -17,3 +17,5 @@ CLOSE_TRY_AGAIN_LATER = 4503
 
 # A client gives up on these (no reconnect).
 FINAL_CLOSES = frozenset({CLOSE_UNAUTHENTICATED, CLOSE_NOT_A_MEMBER, CLOSE_NO_SUCH_ROOM})
+# After these a client waits a while: reconnecting at once would only be refused again.
+PAUSED_CLOSES = frozenset({CLOSE_TOO_MANY, CLOSE_FLOODING})

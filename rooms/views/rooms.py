@@ -1,6 +1,5 @@
 import json
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,11 +8,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
-from messaging.models import BODY_MAX_LENGTH
+from messaging.protocol import page_constants
 from rooms.forms import RoomForm
-from rooms.models import Room
+from rooms.models import Membership, Room
 from rooms.permissions import (
     Action,
+    Actor,
     actor_get,
     can,
     denial,
@@ -56,6 +56,7 @@ def room_list_view(request: HttpRequest) -> HttpResponse:
         "rooms": rooms,
         "invitations": invitations_for_user(user=request.user),
         "conversations": [item for item in unread.values() if item["kind"] == Room.Kind.DIRECT],
+        "page_constants": page_constants(),
     }
     return render(request, "rooms/room_list.html", context)
 
@@ -78,6 +79,16 @@ def room_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "rooms/room_form.html", {"form": form})
 
 
+def _page_controls(actor: Actor) -> dict[str, bool]:
+    """Which of the room page's role-dependent controls ``actor`` sees."""
+    return {
+        "moderate": can(actor, Action.DELETE_ANY),
+        "invite": can(actor, Action.INVITE),
+        "settings": can(actor, Action.SETTINGS) or can(actor, Action.LOCK),
+        "audit": can(actor, Action.VIEW_AUDIT),
+    }
+
+
 @login_required
 def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     room = room_visible_or_404(request, slug)
@@ -91,18 +102,26 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         ban = ban_get_active(room=room, user=request.user)
         context["join_refusal"] = join_denial(room=room, ban=ban)
         return render(request, "rooms/room_preview.html", context)
-    context["can"] = {
-        "moderate": can(actor, Action.DELETE_ANY),
-        "invite": can(actor, Action.INVITE),
-        "settings": can(actor, Action.SETTINGS) or can(actor, Action.LOCK),
-        "audit": can(actor, Action.VIEW_AUDIT),
+    context["can"] = _page_controls(actor)
+    # A role change reaches the open page as member.updated: it shows the controls of
+    # the new role from this table instead of reloading.
+    context["room_controls"] = {
+        "mine": context["can"],
+        "by_role": {
+            role: _page_controls(
+                Actor(
+                    user=request.user,
+                    room=room,
+                    membership=Membership(room=room, user=request.user, role=role),
+                )
+            )
+            for role in Membership.Role.values
+        },
     }
     context["post_refusal"] = post_refusal = denial(actor, Action.POST)
     context["room_state"] = room_state_notice(room=room, post_refusal=post_refusal)
-    context["body_max_length"] = BODY_MAX_LENGTH
     context["title"] = room_title(room=room, user=request.user)
-    # The page counts silence against the server's ping interval (static/js/room.js).
-    context["ping_interval"] = settings.PARLEY_PING_INTERVAL
+    context["page_constants"] = page_constants()
     mine = unread_counts(user=request.user)
     context["sidebar"] = {
         "rooms": [item for item in mine if item["kind"] == Room.Kind.ROOM],

@@ -1,13 +1,12 @@
 // Unread counts and mentions across all my rooms, kept live by the inbox socket.
 // Any element with data-slug holding .unread-count / .mention-count is updated.
 
+import { Backoff } from "./backoff.js";
+import { pageConstants } from "./constants.js";
+import { ReconnectingSocket, socketUrl } from "./socket.js";
+
 const current = document.getElementById("chat")?.dataset.roomSlug || null;
 const counts = new Map(); // slug -> {unread, mentions}
-// The server pings every interval (the room page says how often; 20 s elsewhere):
-// this much silence means a dead connection (the same rule as room.js).
-const pingInterval = Number(document.getElementById("chat")?.dataset.pingInterval) || 20;
-const SILENCE_LIMIT_MS = (2 * pingInterval + 5) * 1000;
-let attempts = 0;
 
 function badges(slug) {
   return document.querySelectorAll(`[data-slug="${CSS.escape(slug)}"]`);
@@ -82,10 +81,8 @@ function dropUnlisted(slugs) {
   }
 }
 
-function handle(frame, socket) {
-  if (frame.type === "ping") {
-    socket.send(JSON.stringify({ type: "pong" }));
-  } else if (frame.type === "unread.snapshot") {
+function handle(frame) {
+  if (frame.type === "unread.snapshot") {
     counts.clear();
     dropUnlisted(new Set(frame.rooms.map((room) => room.slug)));
     for (const room of frame.rooms) {
@@ -112,50 +109,6 @@ function handle(frame, socket) {
   }
 }
 
-function connect() {
-  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new WebSocket(`${scheme}//${window.location.host}/ws/inbox/`);
-  let silenceTimer = null;
-  let done = false;
-  const reconnect = () => {
-    if (done) return; // once per socket: a close after the watchdog gave up changes nothing
-    done = true;
-    clearTimeout(silenceTimer);
-    attempts += 1;
-    const ceiling = Math.min(30000, 1000 * 2 ** attempts);
-    setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
-  };
-  // Silence past the limit: a dead connection nobody closed. Let go of it now.
-  const expectServer = () => {
-    clearTimeout(silenceTimer);
-    silenceTimer = setTimeout(() => {
-      socket.close();
-      reconnect();
-    }, SILENCE_LIMIT_MS);
-  };
-  socket.addEventListener("open", () => {
-    attempts = 0;
-    expectServer();
-  });
-  socket.addEventListener("message", (event) => {
-    if (done) return;
-    expectServer();
-    try {
-      handle(JSON.parse(event.data), socket);
-    } catch {
-      // A frame this page does not understand changes nothing.
-    }
-  });
-  socket.addEventListener("close", (event) => {
-    clearTimeout(silenceTimer);
-    if (event.code === 4401) {
-      done = true;
-      return;
-    }
-    reconnect();
-  });
-}
-
 const enable = document.getElementById("enable-notifications");
 if (enable && "Notification" in window && Notification.permission === "default") {
   enable.hidden = false;
@@ -173,4 +126,11 @@ if (toggle) {
   });
 }
 
-connect();
+new ReconnectingSocket({
+  url: () => socketUrl("/ws/inbox/"),
+  constants: pageConstants(),
+  onFrame: handle,
+  // Slower than the room's: after a drop the room page's own socket comes back first,
+  // and gets the slot when the server counts a user's sockets (4429).
+  backoff: new Backoff({ minMs: 2000, maxMs: 30000 }),
+}).start();

@@ -176,24 +176,30 @@ def test_a_message_left_in_the_outbox_is_sent_when_the_page_opens_again(
     context.close()
 
 
+def promote_or_demote(room, action: str) -> None:
+    changed = room.owner.post(
+        f"/rooms/{room.slug}/members/{room.member_name}/",
+        data={"action": action, "csrfmiddlewaretoken": room.owner.cookies["csrftoken"]},
+    )
+    assert changed.status_code == 302
+
+
 def test_a_message_a_moderator_removes_vanishes_from_the_other_open_page(chat, room):
     """The owner makes Grace a moderator; she removes Ada's message; Ada's page drops it live."""
     ada, grace = chat
-    promoted = room.owner.post(
-        f"/rooms/{room.slug}/members/{room.member_name}/",
-        data={"action": "promote", "csrfmiddlewaretoken": room.owner.cookies["csrftoken"]},
-    )
-    assert promoted.status_code == 302
-    # Promotion reloads Grace's page so it shows the moderation controls.
-    expect(grace.page.locator("#chat")).to_have_attribute("data-can-moderate", "true")
-    expect(grace.page.locator("#connection-state")).to_have_attribute("data-state", "online")
     ada.send("Something against the rules")
     ada.send("Something fine")
-    expect(grace.bodies("Something against the rules")).to_have_count(1)
-
+    expect(grace.bodies("Something fine")).to_have_count(1)
     offending = grace.page.locator("#messages li.message").filter(
         has_text="Something against the rules"
     )
+    expect(offending.locator(".message-delete")).to_have_count(0)
+    grace.page.evaluate("window.__marker = 'not reloaded'")
+
+    promote_or_demote(room, "promote")
+    # The open page gains the moderation controls in place, on messages already shown too.
+    expect(offending.locator(".message-delete")).to_have_count(1)
+    assert grace.page.evaluate("window.__marker") == "not reloaded"
     offending.locator(".message-delete").click()
     offending.locator(".message-delete-form input").fill("spam")
     offending.locator(".message-delete-form [type=submit]").click()
@@ -205,6 +211,30 @@ def test_a_message_a_moderator_removes_vanishes_from_the_other_open_page(chat, r
     assert [m["body"] for m in stored] == ["Something fine"]
     audit = room.owner.get(f"/rooms/{room.slug}/audit/")
     assert "spam" in audit.text
+
+
+def test_a_role_change_shows_and_hides_the_controls_without_a_reload(chat, room):
+    """Promoted, Grace's open page shows Invite, Settings, Audit log and delete buttons on
+    others' messages; demoted, they go again; the page is never reloaded."""
+    ada, grace = chat
+    ada.send("Hello from the owner")
+    ada_message = grace.page.locator("#messages li.message").filter(has_text="Hello from the owner")
+    header = grace.page.locator(".chat-header")
+    links = [header.get_by_role("link", name=name) for name in ("Invite", "Settings", "Audit log")]
+    expect(ada_message).to_have_count(1)
+    grace.page.evaluate("window.__marker = 'not reloaded'")
+
+    promote_or_demote(room, "promote")
+    for link in links:
+        expect(link).to_be_visible()
+    expect(ada_message.locator(".message-delete")).to_have_count(1)
+
+    promote_or_demote(room, "demote")
+    for link in links:
+        expect(link).to_have_count(0)
+    expect(ada_message.locator(".message-delete")).to_have_count(0)
+    assert grace.page.evaluate("window.__marker") == "not reloaded"
+    expect(grace.page.locator("#connection-state")).to_have_attribute("data-state", "online")
 
 
 def test_an_author_edits_a_message_and_the_other_page_shows_the_new_text(chat):

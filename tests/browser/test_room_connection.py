@@ -55,7 +55,8 @@ def test_a_stalled_connection_is_noticed_and_the_page_catches_up_after_reconnect
         grace = open_person(room.member)
         grace.open_room(room.slug)
         state = grace.page.locator("#connection-state")
-        assert grace.page.locator("#chat").get_attribute("data-ping-interval") == "1"
+        constants = json.loads(grace.page.locator("#parley-constants").text_content())
+        assert constants["ping_interval"] == 1
 
         proxy.stall()
         post_over_a_socket(daphne_server, room.slug, room.owner, "said while you were away")

@@ -1,0 +1,137 @@
+// Messages not yet acknowledged (stored) by the server, and those it refused for good,
+// by client id. Kept in storage too, so a reload or a crash of the tab loses nothing.
+//
+// Pure: storage and clock are injected; the page draws the entries.
+
+import { realClock } from "./clock.js";
+
+export const RETRY_MARGIN_MS = 150; // past retry_after, so the server's clock has surely moved on
+const UNAVAILABLE_RETRY_SECONDS = 3;
+
+export function newClientId(crypto = globalThis.crypto) {
+  if (crypto && crypto.randomUUID) return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+export class Outbox {
+  constructor({ storage, key, clock = realClock }) {
+    this.storage = storage;
+    this.key = key;
+    this.clock = clock;
+    this.entries = new Map(); // client id -> {clientId, body, failed}
+    this.retryTimer = null;
+  }
+
+  get size() {
+    return this.entries.size;
+  }
+
+  get(clientId) {
+    return this.entries.get(clientId) || null;
+  }
+
+  has(clientId) {
+    return this.entries.has(clientId);
+  }
+
+  // Waiting to be sent (or resent), oldest first; refused ones wait for a person.
+  pending() {
+    return [...this.entries.values()].filter((entry) => !entry.failed);
+  }
+
+  add(clientId, body, { failed = false } = {}) {
+    const entry = { clientId, body, failed };
+    this.entries.set(clientId, entry);
+    this.save();
+    return entry;
+  }
+
+  // The server stored it: null if this page was not waiting for it.
+  ack(clientId) {
+    return this.take(clientId);
+  }
+
+  refuse(clientId) {
+    const entry = this.entries.get(clientId);
+    if (!entry) return null;
+    entry.failed = true;
+    this.save();
+    return entry;
+  }
+
+  // Refused for good last time: it goes back at the end of the queue, under the same id
+  // (the server stored nothing under it).
+  retry(clientId) {
+    const entry = this.entries.get(clientId);
+    if (!entry || !entry.failed) return entry || null;
+    this.entries.delete(clientId);
+    entry.failed = false;
+    this.entries.set(clientId, entry);
+    this.save();
+    return entry;
+  }
+
+  take(clientId) {
+    const entry = this.entries.get(clientId);
+    if (!entry) return null;
+    this.entries.delete(clientId);
+    this.save();
+    return entry;
+  }
+
+  save() {
+    const stored = [
+      ...this.pending().map((entry) => ({ client_id: entry.clientId, body: entry.body })),
+      ...[...this.entries.values()]
+        .filter((entry) => entry.failed)
+        .map((entry) => ({ client_id: entry.clientId, body: entry.body, failed: true })),
+    ];
+    try {
+      if (stored.length) this.storage.setItem(this.key, JSON.stringify(stored));
+      else this.storage.removeItem(this.key);
+    } catch {
+      // Storage full or disabled: the in-memory outbox still resends while the tab lives.
+    }
+  }
+
+  // What an earlier page left unsent, back in the outbox; returns the entries added.
+  restore() {
+    let stored = [];
+    try {
+      stored = JSON.parse(this.storage.getItem(this.key) || "[]");
+    } catch {
+      stored = [];
+    }
+    if (!Array.isArray(stored)) return [];
+    const restored = [];
+    for (const item of stored) {
+      if (item && typeof item.client_id === "string" && typeof item.body === "string") {
+        restored.push(this.add(item.client_id, item.body, { failed: item.failed === true }));
+      }
+    }
+    return restored;
+  }
+
+  // How long a refusal that passes by itself asks to wait: retry_after under slow mode
+  // and the rate limit (waitErrors), a few seconds when the server is unavailable.
+  retryDelay(frame, waitErrors) {
+    const seconds = waitErrors.has(frame.code)
+      ? Number(frame.retry_after) || 1
+      : UNAVAILABLE_RETRY_SECONDS;
+    return { seconds, ms: seconds * 1000 + RETRY_MARGIN_MS };
+  }
+
+  // One timer for the whole outbox: resending sends every pending message.
+  retryIn(ms, flush) {
+    this.cancelRetry();
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = null;
+      flush();
+    }, ms);
+  }
+
+  cancelRetry() {
+    if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+}

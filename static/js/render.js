@@ -1,0 +1,41 @@
+// One message as a list item: author, time, body; its actions are added by the list.
+
+import { el } from "./dom.js";
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+export function messageElement(message, { me, pending = false }) {
+  const item = el("li", "message");
+  if (message.author.username === me) item.classList.add("is-mine");
+  if (pending) item.classList.add("is-pending");
+  if (message.id) item.dataset.id = String(message.id);
+  if (message.client_id) item.dataset.clientId = message.client_id;
+
+  const meta = el("div", "message-meta");
+  const author = el("span", "message-author", message.author.display_name || message.author.username);
+  author.title = "@" + message.author.username;
+  meta.append(author);
+  if (message.created_at) {
+    const created = new Date(message.created_at);
+    const time = el("time", "message-time", timeFormat.format(created));
+    time.dateTime = message.created_at;
+    time.title = dateTimeFormat.format(created);
+    meta.append(time);
+  } else {
+    meta.append(el("span", "message-time message-status", "sending…"));
+  }
+  if (message.edited_at) meta.append(el("span", "message-edited", "(edited)"));
+  const body = el("div", "message-body");
+  if (message.html) {
+    // Rendered from Markdown and sanitized on the server (messaging/formatting.py).
+    body.innerHTML = message.html;
+    body.classList.add("message-html");
+  } else {
+    body.textContent = message.body;
+  }
+  body.dataset.source = message.body;
+  if ((message.mentions || []).includes(me)) item.classList.add("mentions-me");
+  item.append(meta, body);
+  return item;
+}

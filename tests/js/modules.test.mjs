@@ -1,0 +1,31 @@
+// The page's modules load as the browser loads them: no build step, relative imports only.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { test } from "node:test";
+
+const folder = new URL("../../static/js/", import.meta.url);
+const modules = readdirSync(folder).filter((name) => name.endsWith(".js"));
+// The entry modules find the page's elements as they load; every other module waits to be called.
+const ENTRIES = new Set(["room.js", "inbox.js"]);
+
+function importsOf(name) {
+  const source = readFileSync(new URL(name, folder), "utf8");
+  return [...source.matchAll(/^import .* from "([^"]+)";$/gm)].map((match) => match[1]);
+}
+
+test("every import is a relative path to a module in static/js", () => {
+  for (const name of modules) {
+    for (const specifier of importsOf(name)) {
+      assert.match(specifier, /^\.\/[\w-]+\.js$/, `${name} imports ${specifier}`);
+      assert.ok(modules.includes(specifier.slice(2)), `${name} imports missing ${specifier}`);
+    }
+  }
+});
+
+test("modules other than the entries touch no page and no window when imported", async () => {
+  assert.equal(globalThis.document, undefined);
+  assert.equal(globalThis.window, undefined);
+  for (const name of modules.filter((module) => !ENTRIES.has(module))) {
+    await import(new URL(name, folder));
+  }
+});
