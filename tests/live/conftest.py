@@ -1,13 +1,9 @@
 from collections.abc import Callable, Iterator
 
-import psycopg
 import pytest
-import redis
-from psycopg import sql
 
-from chatclient.server import LiveServer
+from chatclient.server import LiveServer, database_drop, database_recreate, redis_flush
 from tests.support.live_server import (
-    POSTGRES_ADMIN_URL,
     SCALED_DATABASE,
     SCALED_DATABASE_URL,
     SCALED_REDIS_URL,
@@ -16,25 +12,14 @@ from tests.support.live_server import (
 )
 
 
-def _drop_scaled_database(admin: psycopg.Connection) -> None:
-    admin.execute(
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(SCALED_DATABASE))
-    )
-
-
 @pytest.fixture(scope="module")
 def scaled_backends() -> Iterator[None]:
     """A fresh PostgreSQL database and Redis index; unreachable servers fail the tests."""
-    store = redis.Redis.from_url(SCALED_REDIS_URL)
-    store.flushdb()
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        _drop_scaled_database(admin)
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(SCALED_DATABASE)))
+    redis_flush(SCALED_REDIS_URL)
+    database_recreate(SCALED_DATABASE)
     yield
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        _drop_scaled_database(admin)
-    store.flushdb()
-    store.close()
+    database_drop(SCALED_DATABASE)
+    redis_flush(SCALED_REDIS_URL)
 
 
 @pytest.fixture(scope="module")

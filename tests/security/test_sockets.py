@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from chatclient.client import cookie_header
-from chatclient.server import LiveServer
+from chatclient.server import LiveServer, sending_limits
 from tests.support.live_server import PASSWORD, RoomOfTwo, room_with_two_members
 from tests.support.proxy import TcpProxy
 
@@ -31,17 +31,7 @@ pytestmark = pytest.mark.live
 
 SETTLE = 15.0
 # The floods here measure the transport, not the rate limits (tests/security/test_rules.py).
-FAST_SENDING = dict.fromkeys(
-    (
-        "PARLEY_MESSAGE_BURST",
-        "PARLEY_MESSAGE_RATE",
-        "PARLEY_USER_MESSAGE_BURST",
-        "PARLEY_USER_MESSAGE_RATE",
-        "PARLEY_SOCKET_FRAME_BURST",
-        "PARLEY_SOCKET_FRAME_RATE",
-    ),
-    "100000",
-)
+FAST_SENDING = sending_limits(burst=100_000)
 SOCKET_CAP = 4
 
 
