@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from chatclient.server import REPO_ROOT
-from tests.support.live_server import RoomOfTwo, room_with_two_members
+from tests.support.live_server import RoomOfTwo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,10 +34,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def room(daphne_server) -> Iterator[RoomOfTwo]:
-    room = room_with_two_members(daphne_server)
-    yield room
-    room.close()
+def room(daphne_server, room_of_two) -> RoomOfTwo:
+    return room_of_two(daphne_server)
 
 
 @pytest.fixture(scope="session")

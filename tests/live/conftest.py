@@ -1,4 +1,4 @@
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -7,8 +7,6 @@ from tests.support.live_server import (
     SCALED_DATABASE,
     SCALED_DATABASE_URL,
     SCALED_REDIS_URL,
-    RoomOfTwo,
-    room_with_two_members,
 )
 
 
@@ -45,17 +43,3 @@ def daphne_server_scaled_twin(daphne_server_scaled, tmp_path_factory) -> Iterato
     # The first server already migrated the shared database.
     yield server.start(migrate=False)
     server.stop()
-
-
-@pytest.fixture
-def room_of_two() -> Iterator[Callable[[LiveServer], RoomOfTwo]]:
-    """Makes a room on a given server: one user signs up and creates it, another joins."""
-    rooms: list[RoomOfTwo] = []
-
-    def make(server: LiveServer) -> RoomOfTwo:
-        rooms.append(room_with_two_members(server))
-        return rooms[-1]
-
-    yield make
-    for room in rooms:
-        room.close()

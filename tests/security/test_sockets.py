@@ -24,7 +24,7 @@ from websockets.protocol import State
 
 from chatclient.client import cookie_header
 from chatclient.server import LiveServer, sending_limits
-from tests.support.live_server import PASSWORD, RoomOfTwo, room_with_two_members
+from tests.support.live_server import PASSWORD, RoomOfTwo
 from tests.support.proxy import TcpProxy
 
 pytestmark = pytest.mark.live
@@ -75,18 +75,14 @@ def each_server(request) -> LiveServer:
 
 
 @pytest.fixture
-def room(server) -> Iterator[RoomOfTwo]:
+def room(server, room_of_two) -> RoomOfTwo:
     """A room on the server: its owner and one other member (the attacker), logged in."""
-    room = room_with_two_members(server)
-    yield room
-    room.close()
+    return room_of_two(server)
 
 
 @pytest.fixture
-def each_room(each_server) -> Iterator[RoomOfTwo]:
-    room = room_with_two_members(each_server)
-    yield room
-    room.close()
+def each_room(each_server, room_of_two) -> RoomOfTwo:
+    return room_of_two(each_server)
 
 
 async def connect(
@@ -378,10 +374,8 @@ def quick_server(tmp_path_factory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def quick_room(quick_server) -> Iterator[RoomOfTwo]:
-    room = room_with_two_members(quick_server)
-    yield room
-    room.close()
+def quick_room(quick_server, room_of_two) -> RoomOfTwo:
+    return room_of_two(quick_server)
 
 
 async def answering_pings(ws: ClientConnection, seconds: float) -> None:
