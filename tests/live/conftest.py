@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,14 +21,15 @@ def scaled_backends() -> Iterator[None]:
     redis_flush(SCALED_REDIS_URL)
 
 
+def scaled_server(tmp_dir: Path) -> LiveServer:
+    """Daphne on the shared PostgreSQL database and the Redis channel layer."""
+    return LiveServer(tmp_dir, database_url=SCALED_DATABASE_URL, redis_url=SCALED_REDIS_URL)
+
+
 @pytest.fixture(scope="module")
 def daphne_server_scaled(scaled_backends, tmp_path_factory) -> Iterator[LiveServer]:
     """Daphne on PostgreSQL and the Redis channel layer, as in production."""
-    server = LiveServer(
-        tmp_path_factory.mktemp("scaled"),
-        database_url=SCALED_DATABASE_URL,
-        redis_url=SCALED_REDIS_URL,
-    )
+    server = scaled_server(tmp_path_factory.mktemp("scaled"))
     yield server.start()
     server.stop()
 
@@ -35,11 +37,7 @@ def daphne_server_scaled(scaled_backends, tmp_path_factory) -> Iterator[LiveServ
 @pytest.fixture(scope="module")
 def daphne_server_scaled_twin(daphne_server_scaled, tmp_path_factory) -> Iterator[LiveServer]:
     """A second daphne process on the same database and Redis, on its own port."""
-    server = LiveServer(
-        tmp_path_factory.mktemp("scaled-twin"),
-        database_url=SCALED_DATABASE_URL,
-        redis_url=SCALED_REDIS_URL,
-    )
+    server = scaled_server(tmp_path_factory.mktemp("scaled-twin"))
     # The first server already migrated the shared database.
     yield server.start(migrate=False)
     server.stop()
