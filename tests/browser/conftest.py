@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from chatclient.server import REPO_ROOT
+from tests.support.browser import people_opener
 from tests.support.live_server import RoomOfTwo
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,6 +32,12 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def people(browser: Browser, daphne_server) -> Iterator:
+    """Opens a browser context for a logged-in HTTP client; all are closed afterwards."""
+    yield from people_opener(browser, daphne_server)
 
 
 @pytest.fixture

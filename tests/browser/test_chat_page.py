@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from chatclient.server import LiveServer
-from tests.support.browser import DESKTOP, PHONE, Person, people_opener
+from tests.support.browser import DESKTOP, PHONE, Person
 from tests.support.live_server import PASSWORD, RoomOfTwo
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -20,11 +20,6 @@ def log_in_through_the_form(page: Page, server: LiveServer, username: str) -> No
     page.fill("#id_password", PASSWORD)
     page.locator("form:has(#id_login) [type=submit]").click()
     page.wait_for_url(f"{server.base_url}/rooms/")
-
-
-@pytest.fixture
-def people(browser: Browser, daphne_server: LiveServer) -> Iterator:
-    yield from people_opener(browser, daphne_server)
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from chatclient.client import create_room, join_room, signup
 from chatclient.server import LiveServer, sending_limits
-from tests.support.browser import people_opener, post_over_a_socket
+from tests.support.browser import post_over_a_socket
 from tests.support.live_server import PASSWORD, RoomOfTwo
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -30,12 +30,6 @@ def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
     ).start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def people(browser: Browser, daphne_server: LiveServer) -> Iterator:
-    """Opens a browser context for a logged-in HTTP client; all are closed afterwards."""
-    yield from people_opener(browser, daphne_server)
 
 
 # --- Presence and typing ---------------------------------------------------------------

@@ -6,19 +6,16 @@ Screenshots (desktop 1280x800 and phone 375x812) go to test-artifacts/screenshot
 """
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from chatclient.client import create_room, join_room
-from chatclient.server import LiveServer
 from tests.support.browser import (
     member_action,
     mute_for_seconds,
     outbox_entries,
     outbox_key,
-    people_opener,
     switch,
 )
 from tests.support.live_server import RoomOfTwo
@@ -28,11 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.live]
 STORED = re.compile(r"\d+")  # a message with an id: the server acknowledged it
 LOCKED = "This room is locked: only moderators can post."
 ARCHIVED = "This room is archived: it is read-only."
-
-
-@pytest.fixture
-def people(browser: Browser, daphne_server: LiveServer) -> Iterator:
-    yield from people_opener(browser, daphne_server)
 
 
 # --- A refused message keeps its text ----------------------------------------------------
