@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from chatclient.server import LiveServer
-from tests.support.browser import DESKTOP, PHONE, Person
+from tests.support.browser import DESKTOP, PHONE, Person, outbox_key
 from tests.support.live_server import PASSWORD, RoomOfTwo
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -109,25 +109,22 @@ def test_a_message_left_in_the_outbox_is_sent_when_the_page_opens_again(
     people, daphne_server, room
 ):
     """An unacknowledged message survives in localStorage and is delivered, once, on return."""
-    key = f"parley:outbox:{room.member_name}:{room.slug}"
-    page = people(room.member).page
-    page.goto(f"{daphne_server.base_url}/rooms/")
-    page.evaluate(
-        "([key, entries]) => localStorage.setItem(key, JSON.stringify(entries))",
-        [key, [{"client_id": "left-behind-1", "body": "Written before the tab crashed"}]],
-    )
+    grace = people(room.member)
+    grace.leave_in_the_outbox(room.member_name, room.slug, "Written before the tab crashed")
+    page = grace.page
 
     page.goto(f"{daphne_server.base_url}/rooms/{room.slug}/")
 
     sent = page.locator("#messages li.message[data-id] .message-body")
     expect(sent.filter(has_text="Written before the tab crashed")).to_have_count(1)
     expect(page.locator("#messages .is-pending")).to_have_count(0)
+    key = outbox_key(room.member_name, room.slug)
     assert page.evaluate("(key) => localStorage.getItem(key)", key) is None
     page.reload()
     expect(page.locator("#connection-state")).to_have_attribute("data-state", "online")
     expect(sent.filter(has_text="Written before the tab crashed")).to_have_count(1)
     stored = room.owner.get(f"/rooms/{room.slug}/messages/").json()["messages"]
-    assert [m["client_id"] for m in stored] == ["left-behind-1"]
+    assert [m["client_id"] for m in stored] == ["offline-0"]
 
 
 def promote_or_demote(room, action: str) -> None:

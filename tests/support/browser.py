@@ -55,6 +55,16 @@ class Person:
     def badge(self, slug: str, kind: str) -> Locator:
         return self.page.locator(f'[data-slug="{slug}"] .{kind}-count')
 
+    def leave_in_the_outbox(self, username: str, slug: str, *bodies: str) -> None:
+        """Messages not yet acknowledged (``offline-<n>``), kept in localStorage as the page
+        keeps them; written from another page of the site, before the room opens."""
+        entries = [{"client_id": f"offline-{n}", "body": body} for n, body in enumerate(bodies)]
+        self.page.goto(f"{self.base_url}/accounts/profile/")
+        self.page.evaluate(
+            "([key, value]) => localStorage.setItem(key, value)",
+            [outbox_key(username, slug), json.dumps(entries)],
+        )
+
     @property
     def composer(self) -> Locator:
         return self.page.locator("#composer-input")
@@ -133,12 +143,6 @@ def mute_for_seconds(server: LiveServer, slug: str, username: str, seconds: int)
 
 def outbox_key(username: str, slug: str) -> str:
     return f"parley:outbox:{username}:{slug}"
-
-
-def outbox_entries(bodies: list[str]) -> str:
-    """What the page keeps in localStorage for messages not yet acknowledged."""
-    entries = [{"client_id": f"offline-{n}", "body": body} for n, body in enumerate(bodies)]
-    return json.dumps(entries)
 
 
 def post_over_a_socket(server: LiveServer, slug: str, client: httpx.Client, *bodies: str) -> None:
