@@ -2,6 +2,7 @@
 
 import itertools
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,23 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
+def _section(
+    title: str,
+    runs: dict[str, dict[str, Any]],
+    scenario: str,
+    measured: str,
+    head: list[str],
+    cells: Callable[[dict[str, Any]], list[str]],
+) -> list[str]:
+    """A heading and a table: one row per run whose ``scenario`` measured (has ``measured``)."""
+    rows = [
+        [label, *cells(run[scenario])]
+        for label, run in runs.items()
+        if measured in (run.get(scenario) or {})
+    ]
+    return ["", f"### {title}", "", *_table(head, rows)]
+
+
 def tables(report: dict[str, Any]) -> str:
     runs = report["runs"]
     out: list[str] = ["### Fan-out (send → arrival at every other member)", ""]
@@ -238,26 +256,11 @@ def tables(report: dict[str, Any]) -> str:
         ],
         rows,
     )
-    out += ["", "### Idle connections", ""]
-    rows = []
-    for label, run in runs.items():
-        i = run.get("idle")
-        if not i or "opened" not in i:
-            continue
-        rows.append(
-            [
-                label,
-                f"{i['opened']:,} / {i['sockets']:,}",
-                _n(i["connects_per_s"]),
-                _ms(i["handshake_ms"]["p99"]),
-                _n(i["rss_before_kib"] / 1024, 1),
-                _n(i["rss_after_kib"] / 1024, 1),
-                _n(i["kib_per_connection"], 1),
-                _n(i.get("proxy_kib_per_connection"), 1),
-                str(sum(i["failures"].values())),
-            ]
-        )
-    out += _table(
+    out += _section(
+        "Idle connections",
+        runs,
+        "idle",
+        "opened",
         [
             "server",
             "open / asked",
@@ -269,26 +272,22 @@ def tables(report: dict[str, Any]) -> str:
             "nginx KiB/conn",
             "failures",
         ],
-        rows,
+        lambda i: [
+            f"{i['opened']:,} / {i['sockets']:,}",
+            _n(i["connects_per_s"]),
+            _ms(i["handshake_ms"]["p99"]),
+            _n(i["rss_before_kib"] / 1024, 1),
+            _n(i["rss_after_kib"] / 1024, 1),
+            _n(i["kib_per_connection"], 1),
+            _n(i.get("proxy_kib_per_connection"), 1),
+            str(sum(i["failures"].values())),
+        ],
     )
-    out += ["", "### History (`GET /rooms/<slug>/messages/`)", ""]
-    rows = []
-    for label, run in runs.items():
-        h = run.get("history")
-        if not h or "requests" not in h:
-            continue
-        rows.append(
-            [
-                label,
-                _n(h["messages_in_room"]),
-                str(h["concurrency"]),
-                _n(h["requests_per_s"], 1),
-                f"{_ms(h['latency_ms']['p50'])} / {_ms(h['latency_ms']['p99'])}",
-                f"{_ms(h['latest_ms']['p99'])} / {_ms(h['before_ms']['p99'])}",
-                _n(h["errors"]),
-            ]
-        )
-    out += _table(
+    out += _section(
+        "History (`GET /rooms/<slug>/messages/`)",
+        runs,
+        "history",
+        "requests",
         [
             "server",
             "messages in room",
@@ -298,28 +297,20 @@ def tables(report: dict[str, Any]) -> str:
             "p99 latest / before=<id> ms",
             "errors",
         ],
-        rows,
+        lambda h: [
+            _n(h["messages_in_room"]),
+            str(h["concurrency"]),
+            _n(h["requests_per_s"], 1),
+            f"{_ms(h['latency_ms']['p50'])} / {_ms(h['latency_ms']['p99'])}",
+            f"{_ms(h['latest_ms']['p99'])} / {_ms(h['before_ms']['p99'])}",
+            _n(h["errors"]),
+        ],
     )
-    out += ["", "### Catch-up (`?after=`, everyone at once)", ""]
-    rows = []
-    for label, run in runs.items():
-        c = run.get("catchup")
-        if not c or "clients" not in c:
-            continue
-        rows.append(
-            [
-                label,
-                f"{c['caught_up']} / {c['clients']}",
-                str(c["missed_per_client"]),
-                _n(c["seconds_all"], 2),
-                f"{_ms(c['catch_up_ms']['p50'])} / {_ms(c['catch_up_ms']['p99'])}",
-                _n(c["messages_per_s"]),
-                _n(c["lost"]),
-                _n(c["duplicated"]),
-                _n(c["failed_connects"]),
-            ]
-        )
-    out += _table(
+    out += _section(
+        "Catch-up (`?after=`, everyone at once)",
+        runs,
+        "catchup",
+        "clients",
         [
             "server",
             "caught up",
@@ -331,7 +322,16 @@ def tables(report: dict[str, Any]) -> str:
             "dup.",
             "failed connects",
         ],
-        rows,
+        lambda c: [
+            f"{c['caught_up']} / {c['clients']}",
+            str(c["missed_per_client"]),
+            _n(c["seconds_all"], 2),
+            f"{_ms(c['catch_up_ms']['p50'])} / {_ms(c['catch_up_ms']['p99'])}",
+            _n(c["messages_per_s"]),
+            _n(c["lost"]),
+            _n(c["duplicated"]),
+            _n(c["failed_connects"]),
+        ],
     )
     out += ["", "### Parley as a ratio of the baselines", ""]
     rows = []

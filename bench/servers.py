@@ -23,16 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-import psycopg
-import redis
-from psycopg import sql
-
-from chatclient.server import LiveServer, free_ports
+from chatclient.server import (
+    LiveServer,
+    database_drop,
+    database_recreate,
+    free_ports,
+    redis_flush,
+    sending_limits,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SERVE = REPO_ROOT / "platform" / "serve"
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PARLEY_DATABASE = "parley_bench"
 TUTORIAL_DATABASE = "parley_bench_tutorial"
 # Redis indexes of their own (the test suite uses 11 to 14); see platform/serve.py for the timeout.
@@ -41,14 +43,9 @@ TUTORIAL_REDIS_URL = "redis://127.0.0.1:6379/10?socket_timeout=10"
 TUTORIAL_APP = "bench.baselines.tutorial.asgi:application"
 # Parley's flood guards are for people; the load generator is many people at once.
 UNLIMITED = {
-    "PARLEY_MESSAGE_BURST": "1000000",
-    "PARLEY_MESSAGE_RATE": "1000000",
-    "PARLEY_USER_MESSAGE_BURST": "1000000",
-    "PARLEY_USER_MESSAGE_RATE": "1000000",
+    **sending_limits(burst=1_000_000),
     "PARLEY_USER_FRAME_BURST": "1000000",
     "PARLEY_USER_FRAME_RATE": "1000000",
-    "PARLEY_SOCKET_FRAME_BURST": "1000000",
-    "PARLEY_SOCKET_FRAME_RATE": "1000000",
     "PARLEY_RATE_LIMIT_STRIKES": "1000000",
     "PARLEY_MAX_SOCKETS_PER_USER": "1000000",
     "PARLEY_ROOM_CREATE_LIMIT": "1000000",
@@ -121,30 +118,6 @@ def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
             return
         time.sleep(0.1)
     raise RuntimeError(f"nothing answers on port {port}:\n{log.read_text()[-3000:]}")
-
-
-def database_recreate(name: str) -> str:
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return f"postgres://postgres@127.0.0.1:5432/{name}"
-
-
-def database_drop(name: str) -> None:
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
-def redis_flush(url: str) -> None:
-    store = redis.Redis.from_url(url)
-    try:
-        store.flushdb()
-    finally:
-        store.close()
 
 
 def base_env(**extra: str) -> dict[str, str]:

@@ -33,19 +33,12 @@ from chatclient.client import (
     stored_messages,
     wait_until,
 )
-from chatclient.server import LiveServer
+from chatclient.server import LiveServer, sending_limits
 
 SIGNUP_CONCURRENCY = 8  # the server runs sync views one at a time; this only hides latency
 # allauth allows 20 sign-ups a minute per IP: users arrive from their own loopback addresses.
 SIGNUPS_PER_ADDRESS = 15
-OWN_SERVER_ENV = {
-    "PARLEY_MESSAGE_BURST": "1000",
-    "PARLEY_MESSAGE_RATE": "100",
-    "PARLEY_USER_MESSAGE_BURST": "1000",
-    "PARLEY_USER_MESSAGE_RATE": "100",
-    "PARLEY_SOCKET_FRAME_BURST": "1000",
-    "PARLEY_SOCKET_FRAME_RATE": "100",
-}
+OWN_SERVER_ENV = sending_limits(burst=1000, rate=100)
 
 
 @dataclass(frozen=True)

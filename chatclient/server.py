@@ -9,12 +9,59 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+import redis
+from psycopg import sql
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SECRET_KEY = "parley-live-test-key-not-a-secret"  # noqa: S105 - a local test server
 START_TIMEOUT = 20.0
 ASGI_APP = "config.asgi:application"
 MIGRATE = [BIN / "python", "manage.py", "migrate", "--noinput"]
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# The message and frame flood guards: people trip them, load generators should not.
+SENDING_LIMITS = (
+    "PARLEY_MESSAGE_BURST",
+    "PARLEY_MESSAGE_RATE",
+    "PARLEY_USER_MESSAGE_BURST",
+    "PARLEY_USER_MESSAGE_RATE",
+    "PARLEY_SOCKET_FRAME_BURST",
+    "PARLEY_SOCKET_FRAME_RATE",
+)
+
+
+def sending_limits(*, burst: int, rate: int | None = None) -> dict[str, str]:
+    """The flood guards' environment: ``burst`` messages or frames at once, then ``rate`` a
+    second (``burst`` unless given), per room, per user and per socket alike."""
+    per_second = burst if rate is None else rate
+    return {name: str(burst if name.endswith("_BURST") else per_second) for name in SENDING_LIMITS}
+
+
+def database_recreate(name: str) -> str:
+    """An empty PostgreSQL database ``name`` on the local server; returns its URL."""
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+def database_drop(name: str) -> None:
+    """Drop a throwaway database, ending the connections that still use it."""
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def redis_flush(url: str) -> None:
+    store = redis.Redis.from_url(url)
+    try:
+        store.flushdb()
+    finally:
+        store.close()
 
 
 def free_port() -> int:

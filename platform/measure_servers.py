@@ -40,20 +40,25 @@ from pathlib import Path
 from uuid import uuid4
 
 import httpx
-import psycopg
-import redis
 import uvloop
 import websockets
-from psycopg import sql
 from serve import DEFAULTS, REPO_ROOT, worker_command
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# platform/ is not a package (it would shadow the standard library's ``platform``), so the
+# repository's own client code comes from the root, after everything else on the path.
+sys.path.append(str(REPO_ROOT))
+from chatclient.client import cookie_header, create_room, join_room, signup
+from chatclient.server import (
+    database_drop,
+    database_recreate,
+    redis_flush,
+    sending_limits,
+)
+
 DATABASE = "parley_measure"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/11?socket_timeout=10"  # as platform/serve runs them
 PORT = 18990
 PASSWORD = "measure-horse-battery"  # noqa: S105 (throwaway users in a throwaway database)
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VARIANTS = {
     "daphne": ("daphne", []),
     "uvicorn": ("uvicorn", []),
@@ -83,37 +88,17 @@ def environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"SQLITE_PATH"}}
     max_age = DEFAULTS["DATABASE_CONN_MAX_AGE"]  # as platform/serve runs the workers
     env.update(
-        DATABASE_URL=DATABASE_URL,
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
         REDIS_URL=REDIS_URL,
         DEBUG="true",
         DATABASE_CONN_MAX_AGE=os.environ.get("DATABASE_CONN_MAX_AGE", max_age),
         DJANGO_SETTINGS_MODULE="config.settings",
         LOG_LEVEL="WARNING",
         # The load, not the flood guards, is what is measured.
-        PARLEY_MESSAGE_BURST="1000000",
-        PARLEY_MESSAGE_RATE="1000000",
-        PARLEY_USER_MESSAGE_BURST="1000000",
-        PARLEY_USER_MESSAGE_RATE="1000000",
-        PARLEY_SOCKET_FRAME_BURST="1000000",
-        PARLEY_SOCKET_FRAME_RATE="1000000",
+        **sending_limits(burst=1_000_000),
         PARLEY_MAX_SOCKETS_PER_USER="1000",
     )
     return env
-
-
-def database_recreate() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
-        )
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
-
-
-def database_drop() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
-        )
 
 
 def expect(condition: object, problem: object) -> None:
@@ -173,39 +158,14 @@ async def measure_http(port: int, path: str, *, seconds: float) -> tuple[float, 
 # --- Websockets ----------------------------------------------------------------
 
 
-def signup(base_url: str, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=10)
-    token = CSRF_INPUT.search(client.get("/accounts/signup/").text).group(1)
-    response = client.post(
-        "/accounts/signup/",
-        data={
-            "username": username,
-            "email": "",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-            "csrfmiddlewaretoken": token,
-        },
-    )
-    expect(response.status_code == 302, response.text[:500])
-    return client
-
-
-def post(client: httpx.Client, path: str, data: dict[str, str]) -> httpx.Response:
-    response = client.post(path, data={**data, "csrfmiddlewaretoken": client.cookies["csrftoken"]})
-    expect(response.status_code == 302, response.text[:500])
-    return response
-
-
 def room_with_members(base_url: str) -> tuple[str, list[str]]:
     """A room with two members; returns its slug and each member's Cookie header."""
     tag = uuid4().hex[:8]
-    owner, member = signup(base_url, f"m-{tag}-a"), signup(base_url, f"m-{tag}-b")
-    created = post(owner, "/rooms/new/", {"name": f"Measure {tag}", "description": ""})
-    slug = created.headers["location"].strip("/").split("/")[-1]
-    post(member, f"/rooms/{slug}/join/", {})
-    cookies = [
-        "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar) for client in (owner, member)
-    ]
+    owner = signup(base_url, f"m-{tag}-a", PASSWORD)
+    member = signup(base_url, f"m-{tag}-b", PASSWORD)
+    slug = create_room(owner, f"Measure {tag}")
+    join_room(member, slug)
+    cookies = [cookie_header(client) for client in (owner, member)]
     owner.close()
     member.close()
     return slug, cookies
@@ -343,7 +303,7 @@ def start(name: str, env: dict[str, str], log: Path) -> subprocess.Popen:
 
 
 def measure(name: str, env: dict[str, str], args: argparse.Namespace, log: Path) -> Result:
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis_flush(REDIS_URL)
     result = Result(name)
     process = start(name, env, log)
     try:
@@ -428,7 +388,7 @@ def main() -> int:
 
     env = environment()
     log = Path(f"/tmp/parley-measure-{os.getpid()}.log")  # noqa: S108 (a log, not a secret)
-    database_recreate()
+    database_recreate(DATABASE)
     rounds: dict[str, list[Result]] = {name: [] for name in names}
     try:
         migrate = [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"]
@@ -439,8 +399,8 @@ def main() -> int:
                 print(f"round {number}: {name} ...", file=sys.stderr, flush=True)
                 rounds[name].append(measure(name, env, args, log))
     finally:
-        database_drop()
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        database_drop(DATABASE)
+        redis_flush(REDIS_URL)
     print(
         f"cpus: {os.cpu_count()}; python {sys.version.split()[0]}; "
         f"best of {args.rounds} round(s); server logs: {log}"

@@ -1,4 +1,6 @@
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
@@ -28,12 +30,21 @@ def admin_actor(request: HttpRequest, room: Room) -> Actor:
     return actor_get(user=request.user, room=room)
 
 
-def apply_to_each(model_admin: admin.ModelAdmin, request: HttpRequest, items, change) -> None:
-    """Run one service call per item; report refusals instead of failing the batch."""
+def apply_to_each(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    change: Callable[[Actor, Any], object],
+) -> None:
+    """Run one service call per item, as the site admin in the item's room; report refusals
+    instead of failing the batch."""
+    if queryset.model is not Room:
+        queryset = queryset.select_related("room", "user")
+    items = list(queryset)
     done = 0
     for item in items:
         try:
-            change(item)
+            change(admin_actor(request, item if isinstance(item, Room) else item.room), item)
         except PermissionDenied as denied:
             model_admin.message_user(request, f"{item}: {denied.detail}", messages.ERROR)
         else:
@@ -107,19 +118,13 @@ class RoomAdmin(admin.ModelAdmin):
     @admin.action(description="Lock selected rooms (only moderators post)")
     def lock(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         apply_to_each(
-            self,
-            request,
-            list(queryset),
-            lambda room: room_lock_set(actor=admin_actor(request, room), locked=True),
+            self, request, queryset, lambda actor, _room: room_lock_set(actor=actor, locked=True)
         )
 
     @admin.action(description="Unlock selected rooms")
     def unlock(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         apply_to_each(
-            self,
-            request,
-            list(queryset),
-            lambda room: room_lock_set(actor=admin_actor(request, room), locked=False),
+            self, request, queryset, lambda actor, _room: room_lock_set(actor=actor, locked=False)
         )
 
     @admin.action(description="Archive selected rooms (read-only)")
@@ -127,8 +132,8 @@ class RoomAdmin(admin.ModelAdmin):
         apply_to_each(
             self,
             request,
-            list(queryset),
-            lambda room: room_archive_set(actor=admin_actor(request, room), archived=True),
+            queryset,
+            lambda actor, _room: room_archive_set(actor=actor, archived=True),
         )
 
     @admin.action(description="Reopen selected rooms")
@@ -136,8 +141,8 @@ class RoomAdmin(admin.ModelAdmin):
         apply_to_each(
             self,
             request,
-            list(queryset),
-            lambda room: room_archive_set(actor=admin_actor(request, room), archived=False),
+            queryset,
+            lambda actor, _room: room_archive_set(actor=actor, archived=False),
         )
 
 
@@ -203,10 +208,8 @@ class MembershipAdmin(admin.ModelAdmin):
         apply_to_each(
             self,
             request,
-            list(queryset.select_related("room", "user")),
-            lambda m: member_role_set(
-                actor=admin_actor(request, m.room), target=m, role=Membership.Role.MODERATOR
-            ),
+            queryset,
+            lambda actor, m: member_role_set(actor=actor, target=m, role=Membership.Role.MODERATOR),
         )
 
     @admin.action(description="Make selected moderators plain members")
@@ -214,10 +217,8 @@ class MembershipAdmin(admin.ModelAdmin):
         apply_to_each(
             self,
             request,
-            list(queryset.select_related("room", "user")),
-            lambda m: member_role_set(
-                actor=admin_actor(request, m.room), target=m, role=Membership.Role.MEMBER
-            ),
+            queryset,
+            lambda actor, m: member_role_set(actor=actor, target=m, role=Membership.Role.MEMBER),
         )
 
     @admin.action(description="Ban selected members from their rooms")
@@ -225,10 +226,8 @@ class MembershipAdmin(admin.ModelAdmin):
         apply_to_each(
             self,
             request,
-            list(queryset.select_related("room", "user")),
-            lambda m: member_ban(
-                actor=admin_actor(request, m.room), target=m, reason="Banned by a site admin"
-            ),
+            queryset,
+            lambda actor, m: member_ban(actor=actor, target=m, reason="Banned by a site admin"),
         )
 
     @admin.action(description="Mute selected members for an hour")
@@ -236,19 +235,14 @@ class MembershipAdmin(admin.ModelAdmin):
         apply_to_each(
             self,
             request,
-            list(queryset.select_related("room", "user")),
-            lambda m: member_mute(
-                actor=admin_actor(request, m.room), target=m, duration=timedelta(hours=1)
-            ),
+            queryset,
+            lambda actor, m: member_mute(actor=actor, target=m, duration=timedelta(hours=1)),
         )
 
     @admin.action(description="Unmute selected members")
     def unmute(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
         apply_to_each(
-            self,
-            request,
-            list(queryset.select_related("room", "user")),
-            lambda m: member_unmute(actor=admin_actor(request, m.room), target=m),
+            self, request, queryset, lambda actor, m: member_unmute(actor=actor, target=m)
         )
 
 
@@ -267,10 +261,7 @@ class BanAdmin(admin.ModelAdmin):
     @admin.action(description="Unban selected")
     def unban(self, request: HttpRequest, queryset: QuerySet[Ban]) -> None:
         apply_to_each(
-            self,
-            request,
-            list(queryset.select_related("room", "user")),
-            lambda ban: member_unban(actor=admin_actor(request, ban.room), ban=ban),
+            self, request, queryset, lambda actor, ban: member_unban(actor=actor, ban=ban)
         )
 
     def delete_model(self, request: HttpRequest, obj: Ban) -> None:

@@ -12,6 +12,7 @@ from chatclient.server import LiveServer
 from config.asgi import application
 from rooms.models import Membership, Room
 from tests.support.factories import MembershipFactory, RoomFactory, UserFactory
+from tests.support.live_server import RoomOfTwo, room_with_two_members
 from tests.support.sockets import ORIGIN, session_cookie
 
 
@@ -66,6 +67,21 @@ def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
     server = LiveServer(tmp_path_factory.mktemp("live")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def room_of_two() -> Iterator[Callable[[LiveServer], RoomOfTwo]]:
+    """Makes a room on a given server: one user signs up and creates it, another joins.
+    Their HTTP clients are closed after the test."""
+    rooms: list[RoomOfTwo] = []
+
+    def make(server: LiveServer) -> RoomOfTwo:
+        rooms.append(room_with_two_members(server))
+        return rooms[-1]
+
+    yield make
+    for room in rooms:
+        room.close()
 
 
 @pytest.fixture

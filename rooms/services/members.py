@@ -1,6 +1,7 @@
 """Joining, leaving, and what owners and moderators do to members."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,32 @@ from rooms.selectors import ban_get_active
 
 class OwnerCannotLeave(Exception):
     """The last owner of a room tried to leave it."""
+
+
+def _audit(
+    actor: Actor,
+    target: Membership,
+    action: str,
+    *,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """One line of the room's moderation history about what ``actor`` did to ``target``."""
+    audit_record(
+        room=target.room,
+        actor=actor.user,
+        action=action,
+        target_user=target.user,
+        reason=reason,
+        details=details,
+    )
+
+
+def _member_save(target: Membership, *fields: str) -> Membership:
+    """Save a changed membership and show the change on the room's open pages."""
+    target.save(update_fields=list(fields))
+    member_updated(target)
+    return target
 
 
 def membership_create(*, room: Room, user: User, role: str = Membership.Role.MEMBER) -> Membership:
@@ -84,13 +111,7 @@ def member_kick(*, actor: Actor, target: Membership, reason: str = "") -> None:
     """Remove a member; their sockets close at once. They may rejoin a public room."""
     check(actor, Action.KICK, target=target)
     membership_revoke(room=target.room, user=target.user, keep_an_owner=False, reason="kicked")
-    audit_record(
-        room=target.room,
-        actor=actor.user,
-        action=AuditLogEntry.Action.MEMBER_KICK,
-        target_user=target.user,
-        reason=reason,
-    )
+    _audit(actor, target, AuditLogEntry.Action.MEMBER_KICK, reason=reason)
 
 
 @transaction.atomic
@@ -105,11 +126,10 @@ def member_ban(
         defaults={"banned_by": actor.user, "reason": reason, "expires_at": expires_at},
     )
     membership_revoke(room=target.room, user=target.user, keep_an_owner=False, reason="banned")
-    audit_record(
-        room=target.room,
-        actor=actor.user,
-        action=AuditLogEntry.Action.MEMBER_BAN,
-        target_user=target.user,
+    _audit(
+        actor,
+        target,
+        AuditLogEntry.Action.MEMBER_BAN,
         reason=reason,
         details={"expires_at": expires_at.isoformat() if expires_at else None},
     )
@@ -119,14 +139,10 @@ def member_ban(
 @transaction.atomic
 def member_unban(*, actor: Actor, ban: Ban) -> None:
     # Lifting a ban needs the same power as imposing one on a plain member.
-    check(actor, Action.BAN, target=Membership(room=ban.room, user=ban.user))
+    banned = Membership(room=ban.room, user=ban.user)
+    check(actor, Action.BAN, target=banned)
     ban.delete()
-    audit_record(
-        room=ban.room,
-        actor=actor.user,
-        action=AuditLogEntry.Action.MEMBER_UNBAN,
-        target_user=ban.user,
-    )
+    _audit(actor, banned, AuditLogEntry.Action.MEMBER_UNBAN)
 
 
 @transaction.atomic
@@ -137,32 +153,22 @@ def member_mute(
     check(actor, Action.MUTE, target=target)
     duration = min(duration, MUTE_MAX)
     target.muted_until = timezone.now() + duration
-    target.save(update_fields=["muted_until"])
-    audit_record(
-        room=target.room,
-        actor=actor.user,
-        action=AuditLogEntry.Action.MEMBER_MUTE,
-        target_user=target.user,
+    _audit(
+        actor,
+        target,
+        AuditLogEntry.Action.MEMBER_MUTE,
         reason=reason,
         details={"minutes": int(duration.total_seconds() // 60)},
     )
-    member_updated(target)
-    return target
+    return _member_save(target, "muted_until")
 
 
 @transaction.atomic
 def member_unmute(*, actor: Actor, target: Membership) -> Membership:
     check(actor, Action.MUTE, target=target)
     target.muted_until = None
-    target.save(update_fields=["muted_until"])
-    audit_record(
-        room=target.room,
-        actor=actor.user,
-        action=AuditLogEntry.Action.MEMBER_UNMUTE,
-        target_user=target.user,
-    )
-    member_updated(target)
-    return target
+    _audit(actor, target, AuditLogEntry.Action.MEMBER_UNMUTE)
+    return _member_save(target, "muted_until")
 
 
 @transaction.atomic
@@ -174,32 +180,22 @@ def member_role_set(*, actor: Actor, target: Membership, role: str) -> Membershi
     if target.role == role:
         return target
     target.role = role
-    target.save(update_fields=["role"])
     action = (
         AuditLogEntry.Action.MEMBER_PROMOTE
         if role == Membership.Role.MODERATOR
         else AuditLogEntry.Action.MEMBER_DEMOTE
     )
-    audit_record(room=target.room, actor=actor.user, action=action, target_user=target.user)
-    member_updated(target)
-    return target
+    _audit(actor, target, action)
+    return _member_save(target, "role")
 
 
 @transaction.atomic
 def ownership_transfer(*, actor: Actor, target: Membership) -> Membership:
     """Make ``target`` an owner; the previous owner stays on as a moderator."""
     check(actor, Action.TRANSFER, target=target)
-    target.role = Membership.Role.OWNER
-    target.save(update_fields=["role"])
     if actor.membership is not None and actor.membership.role == Membership.Role.OWNER:
         actor.membership.role = Membership.Role.MODERATOR
-        actor.membership.save(update_fields=["role"])
-        member_updated(actor.membership)
-    audit_record(
-        room=target.room,
-        actor=actor.user,
-        action=AuditLogEntry.Action.ROOM_TRANSFER,
-        target_user=target.user,
-    )
-    member_updated(target)
-    return target
+        _member_save(actor.membership, "role")
+    target.role = Membership.Role.OWNER
+    _audit(actor, target, AuditLogEntry.Action.ROOM_TRANSFER)
+    return _member_save(target, "role")

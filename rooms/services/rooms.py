@@ -4,6 +4,7 @@ import secrets
 import string
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -113,6 +114,17 @@ def room_create(
     raise IntegrityError(f"No free slug for room name {name!r}")
 
 
+def _room_save(
+    actor: Actor, fields: list[str], action: str, *, details: dict[str, Any] | None = None
+) -> Room:
+    """Save changed settings of the actor's room, record them, and show them on open pages."""
+    room = actor.room
+    room.save(update_fields=fields)
+    audit_record(room=room, actor=actor.user, action=action, details=details)
+    room_updated(room)
+    return room
+
+
 @transaction.atomic
 def room_update(*, actor: Actor, name: str, description: str, visibility: str) -> Room:
     """Change a room's name, description and visibility (its slug, and so its URL, stays)."""
@@ -131,12 +143,7 @@ def room_update(*, actor: Actor, name: str, description: str, visibility: str) -
         return room
     for field, value in changed.items():
         setattr(room, field, value)
-    room.save(update_fields=list(changed))
-    audit_record(
-        room=room, actor=actor.user, action=AuditLogEntry.Action.ROOM_UPDATE, details=changed
-    )
-    room_updated(room)
-    return room
+    return _room_save(actor, list(changed), AuditLogEntry.Action.ROOM_UPDATE, details=changed)
 
 
 @transaction.atomic
@@ -145,11 +152,8 @@ def room_lock_set(*, actor: Actor, locked: bool) -> Room:
     check(actor, Action.LOCK)
     room = actor.room
     room.is_locked = locked
-    room.save(update_fields=["is_locked"])
     action = AuditLogEntry.Action.ROOM_LOCK if locked else AuditLogEntry.Action.ROOM_UNLOCK
-    audit_record(room=room, actor=actor.user, action=action)
-    room_updated(room)
-    return room
+    return _room_save(actor, ["is_locked"], action)
 
 
 @transaction.atomic
@@ -158,15 +162,12 @@ def room_slow_mode_set(*, actor: Actor, seconds: int) -> Room:
     check(actor, Action.SLOW_MODE)
     room = actor.room
     room.slow_mode_seconds = max(0, min(int(seconds), SLOW_MODE_MAX_SECONDS))
-    room.save(update_fields=["slow_mode_seconds"])
-    audit_record(
-        room=room,
-        actor=actor.user,
-        action=AuditLogEntry.Action.ROOM_SLOW_MODE,
+    return _room_save(
+        actor,
+        ["slow_mode_seconds"],
+        AuditLogEntry.Action.ROOM_SLOW_MODE,
         details={"seconds": room.slow_mode_seconds},
     )
-    room_updated(room)
-    return room
 
 
 @transaction.atomic
@@ -175,8 +176,5 @@ def room_archive_set(*, actor: Actor, archived: bool) -> Room:
     check(actor, Action.ARCHIVE)
     room = actor.room
     room.archived_at = timezone.now() if archived else None
-    room.save(update_fields=["archived_at"])
     action = AuditLogEntry.Action.ROOM_ARCHIVE if archived else AuditLogEntry.Action.ROOM_UNARCHIVE
-    audit_record(room=room, actor=actor.user, action=action)
-    room_updated(room)
-    return room
+    return _room_save(actor, ["archived_at"], action)

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from accounts.models import User
+from tests.support import NEWBIE_SIGN_UP
 from tests.support.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -13,15 +14,7 @@ def test_custom_user_model_is_in_use():
 
 
 def test_sign_up_through_the_real_form_logs_me_in(client):
-    response = client.post(
-        "/accounts/signup/",
-        {
-            "username": "newbie",
-            "email": "newbie@example.com",
-            "password1": "a-long-enough-secret",
-            "password2": "a-long-enough-secret",
-        },
-    )
+    response = client.post("/accounts/signup/", NEWBIE_SIGN_UP)
 
     assert response.status_code == 302
     assert User.objects.filter(username="newbie").exists()

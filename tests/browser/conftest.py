@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from chatclient.server import REPO_ROOT
-from tests.support.live_server import RoomOfTwo, room_with_two_members
+from tests.support.browser import people_opener
+from tests.support.live_server import RoomOfTwo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,10 +35,14 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def room(daphne_server) -> Iterator[RoomOfTwo]:
-    room = room_with_two_members(daphne_server)
-    yield room
-    room.close()
+def people(browser: Browser, daphne_server) -> Iterator:
+    """Opens a browser context for a logged-in HTTP client; all are closed afterwards."""
+    yield from people_opener(browser, daphne_server)
+
+
+@pytest.fixture
+def room(daphne_server, room_of_two) -> RoomOfTwo:
+    return room_of_two(daphne_server)
 
 
 @pytest.fixture(scope="session")

@@ -1,42 +1,17 @@
 """The room page in a real browser: live delivery, composing, and user text kept as text."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from chatclient.server import LiveServer
+from tests.support.browser import DESKTOP, PHONE, Person, outbox_key
 from tests.support.live_server import PASSWORD, RoomOfTwo
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 812}
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@dataclass
-class ChatPage:
-    page: Page
-    dialogs: list[str] = field(default_factory=list)
-
-    def record(self, dialog: Dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def open_room(self, server: LiveServer, slug: str) -> None:
-        self.page.on("dialog", self.record)
-        self.page.goto(f"{server.base_url}/rooms/{slug}/")
-        expect(self.page.locator("#connection-state")).to_have_attribute("data-state", "online")
-
-    def send(self, text: str) -> None:
-        composer = self.page.locator("#composer-input")
-        composer.fill(text)
-        composer.press("Enter")
-
-    def bodies(self, text: str) -> Locator:
-        return self.page.locator("#messages .message-body").filter(has_text=text)
 
 
 def log_in_through_the_form(page: Page, server: LiveServer, username: str) -> None:
@@ -49,27 +24,17 @@ def log_in_through_the_form(page: Page, server: LiveServer, username: str) -> No
 
 @pytest.fixture
 def chat(
-    browser: Browser, daphne_server: LiveServer, room: RoomOfTwo
-) -> Iterator[tuple[ChatPage, ChatPage]]:
+    browser: Browser, daphne_server: LiveServer, room: RoomOfTwo, people
+) -> Iterator[tuple[Person, Person]]:
     """The room open in two browsers: the owner logged in through the form, the member by cookie."""
     ada_context = browser.new_context(viewport=DESKTOP)
-    grace_context = browser.new_context(viewport=DESKTOP)
-    grace_context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": room.member.cookies["sessionid"],
-                "url": daphne_server.base_url,
-            }
-        ]
-    )
-    ada, grace = ChatPage(ada_context.new_page()), ChatPage(grace_context.new_page())
+    ada = Person(ada_context, ada_context.new_page(), daphne_server.base_url)
+    grace = people(room.member)
     log_in_through_the_form(ada.page, daphne_server, room.owner_name)
-    ada.open_room(daphne_server, room.slug)
-    grace.open_room(daphne_server, room.slug)
+    ada.open_room(room.slug)
+    grace.open_room(room.slug)
     yield ada, grace
     ada_context.close()
-    grace_context.close()
 
 
 def test_a_message_sent_with_enter_appears_once_in_both_browsers(chat):
@@ -141,39 +106,25 @@ def test_shift_enter_makes_a_new_line_instead_of_sending(chat, room):
 
 
 def test_a_message_left_in_the_outbox_is_sent_when_the_page_opens_again(
-    browser, daphne_server, room
+    people, daphne_server, room
 ):
     """An unacknowledged message survives in localStorage and is delivered, once, on return."""
-    key = f"parley:outbox:{room.member_name}:{room.slug}"
-    context = browser.new_context(viewport=DESKTOP)
-    context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": room.member.cookies["sessionid"],
-                "url": daphne_server.base_url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.goto(f"{daphne_server.base_url}/rooms/")
-    page.evaluate(
-        "([key, entries]) => localStorage.setItem(key, JSON.stringify(entries))",
-        [key, [{"client_id": "left-behind-1", "body": "Written before the tab crashed"}]],
-    )
+    grace = people(room.member)
+    grace.leave_in_the_outbox(room.member_name, room.slug, "Written before the tab crashed")
+    page = grace.page
 
     page.goto(f"{daphne_server.base_url}/rooms/{room.slug}/")
 
     sent = page.locator("#messages li.message[data-id] .message-body")
     expect(sent.filter(has_text="Written before the tab crashed")).to_have_count(1)
     expect(page.locator("#messages .is-pending")).to_have_count(0)
+    key = outbox_key(room.member_name, room.slug)
     assert page.evaluate("(key) => localStorage.getItem(key)", key) is None
     page.reload()
     expect(page.locator("#connection-state")).to_have_attribute("data-state", "online")
     expect(sent.filter(has_text="Written before the tab crashed")).to_have_count(1)
     stored = room.owner.get(f"/rooms/{room.slug}/messages/").json()["messages"]
-    assert [m["client_id"] for m in stored] == ["left-behind-1"]
-    context.close()
+    assert [m["client_id"] for m in stored] == ["offline-0"]
 
 
 def promote_or_demote(room, action: str) -> None:

@@ -5,24 +5,19 @@ Each test opens its own browser contexts (one per person) on one daphne process;
 screenshots (desktop 1280x800 and phone 375x812) go to test-artifacts/screenshots/.
 """
 
-import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
-from websockets.sync.client import connect
+from playwright.sync_api import expect
 
-from chatclient.client import cookie_header, create_room, join_room, signup
-from chatclient.server import LiveServer
+from chatclient.client import create_room, join_room, signup
+from chatclient.server import LiveServer, sending_limits
+from tests.support.browser import post_over_a_socket
 from tests.support.live_server import PASSWORD, RoomOfTwo
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 812}
 OLDER_MESSAGES = 70  # more than the 50 a page is greeted with
 
 
@@ -31,95 +26,10 @@ def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
     """The browsers' server, with a message allowance big enough to seed a long history."""
     server = LiveServer(
         tmp_path_factory.mktemp("browser-live-room"),
-        extra_env={
-            "PARLEY_MESSAGE_BURST": "500",
-            "PARLEY_MESSAGE_RATE": "500",
-            "PARLEY_USER_MESSAGE_BURST": "500",
-            "PARLEY_USER_MESSAGE_RATE": "500",
-            "PARLEY_SOCKET_FRAME_BURST": "500",
-            "PARLEY_SOCKET_FRAME_RATE": "500",
-        },
+        extra_env=sending_limits(burst=500),
     ).start()
     yield server
     server.stop()
-
-
-@dataclass
-class Person:
-    """One person's browser: a context of their own, logged in with their session cookie."""
-
-    context: BrowserContext
-    page: Page
-    dialogs: list[str] = field(default_factory=list)
-
-    def record(self, dialog: Dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def open_room(self, server: LiveServer, slug: str) -> None:
-        self.page.goto(f"{server.base_url}/rooms/{slug}/")
-        expect(self.page.locator("#connection-state")).to_have_attribute("data-state", "online")
-
-    def send(self, text: str) -> None:
-        composer = self.page.locator("#composer-input")
-        composer.fill(text)
-        composer.press("Enter")
-
-    def online(self, username: str):
-        return self.page.locator(f'#online li[data-username="{username}"]')
-
-    def badge(self, slug: str, kind: str):
-        return self.page.locator(f'[data-slug="{slug}"] .{kind}-count')
-
-
-@pytest.fixture
-def people(browser: Browser, daphne_server: LiveServer) -> Iterator:
-    """Opens a browser context for a logged-in HTTP client; all are closed afterwards."""
-    contexts: list[BrowserContext] = []
-
-    def open_(client: httpx.Client, viewport: dict = DESKTOP) -> Person:
-        context = browser.new_context(viewport=viewport)
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"],
-                    "url": daphne_server.base_url,
-                }
-            ]
-        )
-        contexts.append(context)
-        person = Person(context, context.new_page())
-        person.page.on("dialog", person.record)
-        return person
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
-def shoot(person: Person, screenshots_dir, name: str) -> None:
-    """The page as it is now, on a desktop and on a phone."""
-    person.page.set_viewport_size(DESKTOP)
-    person.page.screenshot(path=screenshots_dir / f"live-room-{name}-desktop.png")
-    person.page.set_viewport_size(PHONE)
-    person.page.screenshot(path=screenshots_dir / f"live-room-{name}-phone.png")
-    person.page.set_viewport_size(DESKTOP)
-
-
-def post_over_a_socket(server: LiveServer, slug: str, client: httpx.Client, bodies: list[str]):
-    """Send messages as a plain websocket client and wait until each is acknowledged."""
-    headers = {"Origin": server.base_url, "Cookie": cookie_header(client)}
-    with connect(f"{server.ws_url}/ws/rooms/{slug}/", additional_headers=headers) as socket:
-        assert json.loads(socket.recv(timeout=5))["type"] == "history"
-        for n, body in enumerate(bodies):
-            frame = {"type": "message.send", "body": body, "client_id": f"seed-{n}"}
-            socket.send(json.dumps(frame))
-        acknowledged = 0
-        while acknowledged < len(bodies):
-            frame = json.loads(socket.recv(timeout=5))
-            assert frame["type"] != "error", frame
-            acknowledged += frame["type"] == "message.new"
 
 
 # --- Presence and typing ---------------------------------------------------------------
@@ -129,12 +39,12 @@ def test_presence_and_typing_appear_and_disappear_live(
     daphne_server, room: RoomOfTwo, people, screenshots_dir
 ):
     ada = people(room.owner)
-    ada.open_room(daphne_server, room.slug)
+    ada.open_room(room.slug)
     expect(ada.online(room.owner_name)).to_have_count(1)
     expect(ada.online(room.member_name)).to_have_count(0)
 
     grace = people(room.member)
-    grace.open_room(daphne_server, room.slug)
+    grace.open_room(room.slug)
     expect(ada.online(room.member_name)).to_have_count(1)
     expect(grace.page.locator("#online li[data-username]")).to_have_count(2)
 
@@ -142,7 +52,7 @@ def test_presence_and_typing_appear_and_disappear_live(
     composer.press_sequentially("Hel")
     expect(ada.page.locator("#typing")).to_have_text(f"{room.member_name} is typing…")
     expect(grace.page.locator("#typing")).to_have_text("")
-    shoot(ada, screenshots_dir, "typing")
+    ada.shoot(screenshots_dir, "typing", prefix="live-room")
 
     composer.fill("")  # the draft is gone: she stopped typing
     expect(ada.page.locator("#typing")).to_have_text("")
@@ -158,7 +68,7 @@ def test_presence_and_typing_appear_and_disappear_live(
     grace.page.close()
     expect(ada.online(room.member_name)).to_have_count(0)
     expect(ada.online(room.owner_name)).to_have_count(1)
-    shoot(ada, screenshots_dir, "presence")
+    ada.shoot(screenshots_dir, "presence", prefix="live-room")
 
 
 # --- Unread counts and mentions ----------------------------------------------------------
@@ -171,12 +81,12 @@ def test_unread_counts_and_a_mention_move_live_in_the_sidebar_and_the_room_list(
     second = create_room(room.owner, f"Second {uuid.uuid4().hex[:6]}")
     join_room(room.member, second)
     ada = people(room.owner)
-    ada.open_room(daphne_server, second)
+    ada.open_room(second)
     room_list = ada.context.new_page()
     room_list.goto(f"{daphne_server.base_url}/rooms/")
     listed = room_list.locator(f'[data-slug="{room.slug}"]')
     grace = people(room.member)
-    grace.open_room(daphne_server, room.slug)
+    grace.open_room(room.slug)
     expect(ada.badge(room.slug, "unread")).to_be_hidden()
 
     grace.send("Is anyone here?")
@@ -200,10 +110,10 @@ def test_unread_counts_and_a_mention_move_live_in_the_sidebar_and_the_room_list(
     expect(listed.locator(".unread-count")).to_have_text("2")
     expect(listed.locator(".mention-count")).to_have_text("@1")
     expect(ada.badge(second, "unread")).to_be_hidden()
-    shoot(ada, screenshots_dir, "unread-sidebar")
+    ada.shoot(screenshots_dir, "unread-sidebar", prefix="live-room")
     room_list.screenshot(path=screenshots_dir / "live-room-unread-room-list-desktop.png")
 
-    ada.open_room(daphne_server, room.slug)
+    ada.open_room(room.slug)
     mentioning = ada.page.locator("#messages li.message.mentions-me")
     expect(mentioning).to_have_count(1)
     expect(mentioning.locator("span.mention")).to_have_text(f"@{room.owner_name}")
@@ -212,7 +122,7 @@ def test_unread_counts_and_a_mention_move_live_in_the_sidebar_and_the_room_list(
     expect(listed.locator(".unread-count")).to_be_hidden()
     expect(listed.locator(".mention-count")).to_be_hidden()
     expect(ada.badge(room.slug, "unread")).to_be_hidden()
-    shoot(ada, screenshots_dir, "mention")
+    ada.shoot(screenshots_dir, "mention", prefix="live-room")
 
 
 # --- Formatting and hostile markup --------------------------------------------------------
@@ -233,9 +143,9 @@ def test_formatting_is_rendered_and_hostile_markup_stays_inert(
     daphne_server, room: RoomOfTwo, people, screenshots_dir
 ):
     ada = people(room.owner)
-    ada.open_room(daphne_server, room.slug)
+    ada.open_room(room.slug)
     grace = people(room.member)
-    grace.open_room(daphne_server, room.slug)
+    grace.open_room(room.slug)
 
     grace.send("**bold** _italic_ `code()` and https://example.com/docs")
     body = ada.page.locator("#messages li.message[data-id] .message-body").last
@@ -263,7 +173,7 @@ def test_formatting_is_rendered_and_hostile_markup_stays_inert(
         assert person.dialogs == []
     # What was typed is shown as text.
     expect(ada.page.locator("#messages .message-body").filter(has_text="onerror")).to_have_count(1)
-    shoot(ada, screenshots_dir, "formatting")
+    ada.shoot(screenshots_dir, "formatting", prefix="live-room")
 
 
 # --- Older history -----------------------------------------------------------------------
@@ -273,9 +183,9 @@ def test_scrolling_to_the_top_loads_older_messages_without_moving_what_i_read(
     daphne_server, room: RoomOfTwo, people, screenshots_dir
 ):
     bodies = [f"Message number {n:02d}" for n in range(1, OLDER_MESSAGES + 1)]
-    post_over_a_socket(daphne_server, room.slug, room.owner, bodies)
+    post_over_a_socket(daphne_server, room.slug, room.owner, *bodies)
     grace = people(room.member)
-    grace.open_room(daphne_server, room.slug)
+    grace.open_room(room.slug)
     shown = grace.page.locator("#messages li.message[data-id]")
     expect(shown).to_have_count(50)
     expect(shown.last).to_be_in_viewport()
@@ -303,7 +213,7 @@ def test_scrolling_to_the_top_loads_older_messages_without_moving_what_i_read(
     assert ids == sorted(ids)
     assert shown.first.locator(".message-body").text_content() == "Message number 01"
     assert abs(top_after - top_before) <= 2, (top_before, top_after)
-    shoot(grace, screenshots_dir, "older-history")
+    grace.shoot(screenshots_dir, "older-history", prefix="live-room")
 
 
 # --- Direct messages ---------------------------------------------------------------------
@@ -323,11 +233,11 @@ def test_a_direct_conversation_is_invisible_to_a_third_person(
     expect(ada.page.locator("#messages li.message[data-id]")).to_have_count(1)
 
     grace = people(room.member)
-    grace.open_room(daphne_server, room.slug)
+    grace.open_room(room.slug)
     expect(grace.badge(dm_slug, "unread")).to_have_text("1")
     grace.page.locator(f'#sidebar [data-slug="{dm_slug}"]').click()
     expect(grace.page.locator("#messages .message-body")).to_have_text(["just between us"])
-    shoot(ada, screenshots_dir, "direct")
+    ada.shoot(screenshots_dir, "direct", prefix="live-room")
 
     mallory_client = signup(daphne_server.base_url, f"mallory-{uuid.uuid4().hex[:8]}", PASSWORD)
     try:
@@ -342,6 +252,6 @@ def test_a_direct_conversation_is_invisible_to_a_third_person(
         assert history.status == 404
         mallory.page.goto(f"{daphne_server.base_url}/search/?q=between")
         assert "just between us" not in mallory.page.content()
-        shoot(mallory, screenshots_dir, "direct-third-person")
+        mallory.shoot(screenshots_dir, "direct-third-person", prefix="live-room")
     finally:
         mallory_client.close()

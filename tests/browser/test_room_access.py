@@ -1,13 +1,11 @@
 """The room page with the keyboard alone, and with names too long for their place."""
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
-from chatclient.server import LiveServer
-from tests.support.browser import people_opener, post_form
+from tests.support.browser import post_form
 from tests.support.live_server import RoomOfTwo
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -15,11 +13,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.live]
 # Tabs from the top of the page to the skip link: the top bar's links come first.
 MOST_TABS_TO_THE_SKIP_LINK = 8
 LONG_NAME = "Maximiliana Theodora Wilhelmina von Hohenzollern-Sigmaringen III"
-
-
-@pytest.fixture
-def people(browser: Browser, daphne_server: LiveServer) -> Iterator:
-    yield from people_opener(browser, daphne_server)
 
 
 def test_a_moderator_reaches_the_composer_from_the_top_in_a_few_tabs(

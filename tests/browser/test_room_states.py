@@ -6,19 +6,14 @@ Screenshots (desktop 1280x800 and phone 375x812) go to test-artifacts/screenshot
 """
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from chatclient.client import create_room, join_room
-from chatclient.server import LiveServer
 from tests.support.browser import (
     member_action,
     mute_for_seconds,
-    outbox_entries,
-    outbox_key,
-    people_opener,
     switch,
 )
 from tests.support.live_server import RoomOfTwo
@@ -28,11 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.live]
 STORED = re.compile(r"\d+")  # a message with an id: the server acknowledged it
 LOCKED = "This room is locked: only moderators can post."
 ARCHIVED = "This room is archived: it is read-only."
-
-
-@pytest.fixture
-def people(browser: Browser, daphne_server: LiveServer) -> Iterator:
-    yield from people_opener(browser, daphne_server)
 
 
 # --- A refused message keeps its text ----------------------------------------------------
@@ -87,11 +77,7 @@ def test_a_muted_members_unsent_message_keeps_its_text_with_retry_edit_and_copy(
     member_action(room.owner, room.slug, room.member_name, "mute", minutes="30")
     grace = people(room.member)
     grace.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    grace.page.goto(f"{daphne_server.base_url}/accounts/profile/")
-    grace.page.evaluate(
-        "([key, value]) => localStorage.setItem(key, value)",
-        [outbox_key(room.member_name, room.slug), outbox_entries(["written on the train"])],
-    )
+    grace.leave_in_the_outbox(room.member_name, room.slug, "written on the train")
     grace.open_room(room.slug)
 
     refused = grace.message("written on the train")
@@ -133,11 +119,7 @@ def test_retry_sends_a_refused_message_again_once_the_refusal_is_lifted(
 ):
     switch(room.owner, room.slug, "lock")
     grace = people(room.member)
-    grace.page.goto(f"{daphne_server.base_url}/accounts/profile/")
-    grace.page.evaluate(
-        "([key, value]) => localStorage.setItem(key, value)",
-        [outbox_key(room.member_name, room.slug), outbox_entries(["let me in"])],
-    )
+    grace.leave_in_the_outbox(room.member_name, room.slug, "let me in")
     grace.open_room(room.slug)
     refused = grace.message("let me in")
     expect(refused).to_have_class(re.compile("is-failed"))

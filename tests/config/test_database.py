@@ -1,12 +1,10 @@
 """SQLite is configured the same however its file is named (B9)."""
 
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import run_configured
+
 PRINT_DATABASE = (
     "import json, django; from django.conf import settings; django.setup(); "
     "print(json.dumps(settings.DATABASES['default'], default=str))"
@@ -39,24 +37,8 @@ print(Room.objects.count(), failures[:3])
 """
 
 
-def run(code: str | list[str], *, env: dict[str, str]) -> str:
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    command = code if isinstance(code, list) else [sys.executable, "-c", code]
-    result = subprocess.run(
-        command,
-        cwd=ROOT,
-        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 def database_settings(env: dict[str, str]) -> dict:
-    return json.loads(run(PRINT_DATABASE, env=env).splitlines()[-1])
+    return json.loads(run_configured(PRINT_DATABASE, env=env).splitlines()[-1])
 
 
 def test_a_sqlite_database_url_gets_wal_the_busy_timeout_and_immediate_transactions(tmp_path):
@@ -80,8 +62,8 @@ def test_options_in_a_sqlite_database_url_win(tmp_path):
 def test_fifty_concurrent_room_creations_on_a_sqlite_database_url_all_succeed(tmp_path):
     # One person creates them all: the per-person room limit is not what this measures.
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "PARLEY_ROOM_CREATE_LIMIT": "1000"}
-    run([sys.executable, "manage.py", "migrate", "--noinput"], env=env)
+    run_configured([sys.executable, "manage.py", "migrate", "--noinput"], env=env)
 
-    output = run(CREATE_ROOMS_AT_ONCE, env=env).splitlines()[-1]
+    output = run_configured(CREATE_ROOMS_AT_ONCE, env=env).splitlines()[-1]
 
     assert output == "50 []"

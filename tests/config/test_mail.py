@@ -9,6 +9,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 from accounts.models import User
 from config.mail import MailRetrier
+from tests.support import NEWBIE_SIGN_UP
 
 WAIT = 5.0
 
@@ -102,15 +103,7 @@ def test_sign_up_succeeds_while_its_verification_mail_cannot_be_sent(client, fla
     flaky_mail.failures_left = 1
 
     with caplog.at_level(logging.WARNING, logger="config.mail"):
-        response = client.post(
-            "/accounts/signup/",
-            {
-                "username": "newbie",
-                "email": "newbie@example.com",
-                "password1": "a-long-enough-secret",
-                "password2": "a-long-enough-secret",
-            },
-        )
+        response = client.post("/accounts/signup/", NEWBIE_SIGN_UP)
 
     assert response.status_code == 302
     assert User.objects.filter(username="newbie").exists()

@@ -1,50 +1,35 @@
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from pathlib import Path
 
-import psycopg
 import pytest
-import redis
-from psycopg import sql
 
-from chatclient.server import LiveServer
+from chatclient.server import LiveServer, database_drop, database_recreate, redis_flush
 from tests.support.live_server import (
-    POSTGRES_ADMIN_URL,
     SCALED_DATABASE,
     SCALED_DATABASE_URL,
     SCALED_REDIS_URL,
-    RoomOfTwo,
-    room_with_two_members,
 )
-
-
-def _drop_scaled_database(admin: psycopg.Connection) -> None:
-    admin.execute(
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(SCALED_DATABASE))
-    )
 
 
 @pytest.fixture(scope="module")
 def scaled_backends() -> Iterator[None]:
     """A fresh PostgreSQL database and Redis index; unreachable servers fail the tests."""
-    store = redis.Redis.from_url(SCALED_REDIS_URL)
-    store.flushdb()
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        _drop_scaled_database(admin)
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(SCALED_DATABASE)))
+    redis_flush(SCALED_REDIS_URL)
+    database_recreate(SCALED_DATABASE)
     yield
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        _drop_scaled_database(admin)
-    store.flushdb()
-    store.close()
+    database_drop(SCALED_DATABASE)
+    redis_flush(SCALED_REDIS_URL)
+
+
+def scaled_server(tmp_dir: Path) -> LiveServer:
+    """Daphne on the shared PostgreSQL database and the Redis channel layer."""
+    return LiveServer(tmp_dir, database_url=SCALED_DATABASE_URL, redis_url=SCALED_REDIS_URL)
 
 
 @pytest.fixture(scope="module")
 def daphne_server_scaled(scaled_backends, tmp_path_factory) -> Iterator[LiveServer]:
     """Daphne on PostgreSQL and the Redis channel layer, as in production."""
-    server = LiveServer(
-        tmp_path_factory.mktemp("scaled"),
-        database_url=SCALED_DATABASE_URL,
-        redis_url=SCALED_REDIS_URL,
-    )
+    server = scaled_server(tmp_path_factory.mktemp("scaled"))
     yield server.start()
     server.stop()
 
@@ -52,25 +37,7 @@ def daphne_server_scaled(scaled_backends, tmp_path_factory) -> Iterator[LiveServ
 @pytest.fixture(scope="module")
 def daphne_server_scaled_twin(daphne_server_scaled, tmp_path_factory) -> Iterator[LiveServer]:
     """A second daphne process on the same database and Redis, on its own port."""
-    server = LiveServer(
-        tmp_path_factory.mktemp("scaled-twin"),
-        database_url=SCALED_DATABASE_URL,
-        redis_url=SCALED_REDIS_URL,
-    )
+    server = scaled_server(tmp_path_factory.mktemp("scaled-twin"))
     # The first server already migrated the shared database.
     yield server.start(migrate=False)
     server.stop()
-
-
-@pytest.fixture
-def room_of_two() -> Iterator[Callable[[LiveServer], RoomOfTwo]]:
-    """Makes a room on a given server: one user signs up and creates it, another joins."""
-    rooms: list[RoomOfTwo] = []
-
-    def make(server: LiveServer) -> RoomOfTwo:
-        rooms.append(room_with_two_members(server))
-        return rooms[-1]
-
-    yield make
-    for room in rooms:
-        room.close()

@@ -15,13 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import redis
-from psycopg import sql
 
 from chatclient.client import ChatClient, join_room, signup, stored_messages, wait_until
-from chatclient.server import LiveServer, free_port
+from chatclient.server import (
+    LiveServer,
+    database_drop,
+    database_recreate,
+    free_port,
+    sending_limits,
+)
 from tests.support.live_server import PASSWORD, RoomOfTwo
 from tests.support.proxy import TcpProxy
 
@@ -29,15 +33,7 @@ pytestmark = pytest.mark.live
 
 SETTLE = 15.0  # the bound on every wait for a condition
 FAST_RETRIES = {"backoff_min": 0.05, "backoff_max": 0.5}
-FAST_SENDING = {
-    "PARLEY_MESSAGE_BURST": "10000",
-    "PARLEY_MESSAGE_RATE": "10000",
-    "PARLEY_USER_MESSAGE_BURST": "10000",
-    "PARLEY_USER_MESSAGE_RATE": "10000",
-    "PARLEY_SOCKET_FRAME_BURST": "10000",
-    "PARLEY_SOCKET_FRAME_RATE": "10000",
-}
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+FAST_SENDING = sending_limits(burst=10_000)
 POSTGRES_PORT = 5432
 FAULTS_DATABASE = "parley_faults_test"
 
@@ -117,23 +113,14 @@ def fast_server(tmp_path_factory) -> Iterator[LiveServer]:
         yield server
 
 
-def _drop_faults_database(admin: psycopg.Connection) -> None:
-    admin.execute(
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(FAULTS_DATABASE))
-    )
-
-
 @pytest.fixture
 def database_behind_proxy() -> Iterator[tuple[TcpProxy, str]]:
     """A fresh PostgreSQL database, reached only through a proxy the test can cut."""
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        _drop_faults_database(admin)
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(FAULTS_DATABASE)))
+    database_recreate(FAULTS_DATABASE)
     proxy = TcpProxy(POSTGRES_PORT).start()
     yield proxy, f"postgres://postgres@127.0.0.1:{proxy.port}/{FAULTS_DATABASE}"
     proxy.close()
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        _drop_faults_database(admin)
+    database_drop(FAULTS_DATABASE)
 
 
 # ---------------------------------------------------------------------------

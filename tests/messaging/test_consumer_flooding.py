@@ -12,7 +12,7 @@ from config.asgi import application
 from messaging.models import Message
 from rooms.models import Membership
 from tests.support.factories import MembershipFactory, MessageFactory, RoomFactory
-from tests.support.sockets import ORIGIN, joined, send, session_cookie
+from tests.support.sockets import ORIGIN, joined, send, send_acknowledged, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,9 +101,7 @@ async def test_frames_past_the_budget_are_refused_with_retry_after_before_the_so
 ):
     communicator = await open_socket(member.user)
     await joined(communicator)
-    for n in range(3):
-        await send(communicator, f"ok {n}", client_id=f"ok-{n}")
-        assert (await communicator.receive_json_from())["type"] == "message.new"
+    await send_acknowledged(communicator, 3, prefix="ok")
 
     await send(communicator, "one frame too many", client_id="over")
     refusal = await communicator.receive_json_from()

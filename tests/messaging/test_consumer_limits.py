@@ -7,7 +7,14 @@ from django.urls import reverse
 from accounts.models import User
 from messaging.models import Message
 from tests.support.factories import PASSWORD, MessageFactory
-from tests.support.sockets import close_code, joined, logged_in_client, send, socket_for_session
+from tests.support.sockets import (
+    close_code,
+    joined,
+    logged_in_client,
+    send,
+    send_acknowledged,
+    socket_for_session,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,9 +32,7 @@ async def test_a_burst_past_the_bucket_gets_rate_limited_with_retry_after(
 ):
     communicator = await open_socket(member.user)
     await joined(communicator)
-    for n in range(3):
-        await send(communicator, f"message {n}", client_id=f"ok-{n}")
-        assert (await communicator.receive_json_from())["type"] == "message.new"
+    await send_acknowledged(communicator, 3, prefix="ok")
 
     await send(communicator, "one too many", client_id="over")
     error = await communicator.receive_json_from()
@@ -42,11 +47,9 @@ async def test_resending_an_acknowledged_message_is_not_rate_limited(
 ):
     communicator = await open_socket(member.user)
     await joined(communicator)
-    for n in range(3):
-        await send(communicator, f"message {n}", client_id=f"ok-{n}")
-        await communicator.receive_json_from()
+    await send_acknowledged(communicator, 3, prefix="ok")
 
-    await send(communicator, "message 0", client_id="ok-0")
+    await send(communicator, "ok 0", client_id="ok-0")
 
     ack = await communicator.receive_json_from()
     assert (ack["type"], ack["message"]["client_id"]) == ("message.new", "ok-0")
@@ -72,9 +75,7 @@ async def test_sustained_flooding_closes_the_socket_with_4420_not_the_socket_cap
 ):
     communicator = await open_socket(member.user)
     await joined(communicator)
-    for n in range(3):
-        await send(communicator, f"m{n}", client_id=f"m{n}")
-        await communicator.receive_json_from()
+    await send_acknowledged(communicator, 3)
 
     for n in range(2):
         await send(communicator, "flood", client_id=f"f{n}")

@@ -17,7 +17,7 @@ from messaging.models import Message
 from messaging.services import message_delete, message_edit
 from rooms.models import Ban, Membership
 from tests.support.factories import InvitationFactory, MessageFactory
-from tests.support.sockets import close_code, joined, send
+from tests.support.sockets import close_code, joined, send, send_acknowledged
 
 live = pytest.mark.django_db(transaction=True)
 
@@ -361,9 +361,7 @@ async def test_slow_mode_does_not_hold_back_moderators(open_socket, moderator):
     socket = await open_socket(moderator.user)
     await joined(socket)
 
-    for n in range(3):
-        await send(socket, f"notice {n}", client_id=f"n-{n}")
-        assert (await socket.receive_json_from())["type"] == "message.new"
+    await send_acknowledged(socket, 3, prefix="notice")
 
 
 async def slow_mode_on(room, seconds: int = 60) -> None:

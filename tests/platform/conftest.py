@@ -5,16 +5,13 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
-import psycopg
 import pytest
-import redis
-from psycopg import sql
 
 from chatclient.client import cookie_header, create_room, join_room, signup
+from chatclient.server import database_drop, redis_flush
 from tests.support.live_server import PASSWORD
 from tests.support.platform import (
     DATABASE,
-    POSTGRES_ADMIN_URL,
     REDIS_URL,
     Room,
     Topology,
@@ -22,24 +19,14 @@ from tests.support.platform import (
 )
 
 
-def _drop_database(admin: psycopg.Connection) -> None:
-    admin.execute(
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
-    )
-
-
 @pytest.fixture(scope="session")
 def platform_backends() -> Iterator[None]:
     """No database yet (serve creates it) and an empty Redis index; both cleared afterwards."""
-    store = redis.Redis.from_url(REDIS_URL)
-    store.flushdb()
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        _drop_database(admin)
+    redis_flush(REDIS_URL)
+    database_drop(DATABASE)
     yield
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        _drop_database(admin)
-    store.flushdb()
-    store.close()
+    database_drop(DATABASE)
+    redis_flush(REDIS_URL)
 
 
 @pytest.fixture(scope="module")

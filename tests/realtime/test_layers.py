@@ -1,15 +1,10 @@
 import asyncio
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from channels.exceptions import ChannelFull
 
 from realtime.layers import LocalChannelLayer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import run_configured
 
 
 @pytest.fixture
@@ -194,19 +189,8 @@ async def test_group_send_refuses_a_message_that_is_not_a_dict(layer, message):
 
 def project_setting(expression: str, env: dict[str, str]) -> str:
     """Evaluate ``expression`` in a fresh process configured by ``env`` only."""
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     code = f"import django; django.setup(); from django.conf import settings; print({expression})"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return run_configured(code, env=env, timeout=60).strip()
 
 
 def test_without_redis_the_project_uses_the_local_layer():

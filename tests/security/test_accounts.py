@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chatclient.client import cookie_header, stored_messages, wait_until
 from chatclient.server import BIN, REPO_ROOT, LiveServer, free_port
-from tests.support.live_server import PASSWORD, RoomOfTwo, room_with_two_members
+from tests.support.live_server import PASSWORD, RoomOfTwo
 
 pytestmark = pytest.mark.live
 
@@ -161,26 +161,13 @@ def server_on_redis(tmp_path_factory) -> Iterator[LiveServer]:
     store.close()
 
 
-@pytest.fixture
-def room_on():
-    rooms: list[RoomOfTwo] = []
-
-    def make(live: LiveServer) -> RoomOfTwo:
-        rooms.append(room_with_two_members(live))
-        return rooms[-1]
-
-    yield make
-    for room in rooms:
-        room.close()
-
-
 # --- B3, B12: sockets outlive the end of their session -------------------------------
 
 
 async def test_an_admin_setting_the_password_closes_the_victims_socket_within_a_second(
-    server, room_on
+    server, room_of_two
 ):
-    room = room_on(server)
+    room = room_of_two(server)
     admin = admin_login(server)
     victim_id = user_id(admin, room.member_name)
     async with room_socket(server, room.slug, room.member) as socket:
@@ -198,8 +185,8 @@ async def test_an_admin_setting_the_password_closes_the_victims_socket_within_a_
     admin.close()
 
 
-async def test_an_admin_deleting_the_user_closes_their_socket_within_a_second(server, room_on):
-    room = room_on(server)
+async def test_an_admin_deleting_the_user_closes_their_socket_within_a_second(server, room_of_two):
+    room = room_of_two(server)
     admin = admin_login(server)
     victim_id = user_id(admin, room.member_name)
     async with room_socket(server, room.slug, room.member) as socket:
@@ -215,9 +202,9 @@ async def test_an_admin_deleting_the_user_closes_their_socket_within_a_second(se
 
 @pytest.mark.redis
 async def test_a_session_deleted_through_the_orm_closes_its_socket_within_a_second(
-    server_on_redis, room_on
+    server_on_redis, room_of_two
 ):
-    room = room_on(server_on_redis)
+    room = room_of_two(server_on_redis)
     session_key = room.member.cookies["sessionid"]
     async with room_socket(server_on_redis, room.slug, room.member) as socket:
         await history_of(socket)
@@ -234,9 +221,9 @@ async def test_a_session_deleted_through_the_orm_closes_its_socket_within_a_seco
 
 @pytest.mark.redis
 async def test_a_password_set_in_a_shell_closes_the_users_socket_within_a_second(
-    server_on_redis, room_on
+    server_on_redis, room_of_two
 ):
-    room = room_on(server_on_redis)
+    room = room_of_two(server_on_redis)
     async with room_socket(server_on_redis, room.slug, room.member) as socket:
         await history_of(socket)
 
@@ -264,9 +251,9 @@ def inbox_socket(server: LiveServer, client: httpx.Client, *, origin: str):
 
 @pytest.mark.parametrize("foreign", ["http://127.0.0.1:9999", "https://127.0.0.1:{port}"])
 async def test_a_page_on_another_port_or_scheme_cannot_open_the_victims_sockets(
-    server, room_on, foreign
+    server, room_of_two, foreign
 ):
-    room = room_on(server)
+    room = room_of_two(server)
     origin = foreign.format(port=server.port)
 
     with pytest.raises(InvalidStatus) as room_refused:
@@ -278,8 +265,8 @@ async def test_a_page_on_another_port_or_scheme_cannot_open_the_victims_sockets(
     assert inbox_refused.value.response.status_code == 403
 
 
-async def test_the_sites_own_pages_still_open_both_sockets(server, room_on):
-    room = room_on(server)
+async def test_the_sites_own_pages_still_open_both_sockets(server, room_of_two):
+    room = room_of_two(server)
 
     async with room_socket(server, room.slug, room.member, origin=server.base_url) as socket:
         await history_of(socket)

@@ -23,25 +23,15 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from chatclient.client import cookie_header
-from chatclient.server import LiveServer
-from tests.support.live_server import PASSWORD, RoomOfTwo, room_with_two_members
+from chatclient.server import LiveServer, sending_limits
+from tests.support.live_server import PASSWORD, RoomOfTwo
 from tests.support.proxy import TcpProxy
 
 pytestmark = pytest.mark.live
 
 SETTLE = 15.0
 # The floods here measure the transport, not the rate limits (tests/security/test_rules.py).
-FAST_SENDING = dict.fromkeys(
-    (
-        "PARLEY_MESSAGE_BURST",
-        "PARLEY_MESSAGE_RATE",
-        "PARLEY_USER_MESSAGE_BURST",
-        "PARLEY_USER_MESSAGE_RATE",
-        "PARLEY_SOCKET_FRAME_BURST",
-        "PARLEY_SOCKET_FRAME_RATE",
-    ),
-    "100000",
-)
+FAST_SENDING = sending_limits(burst=100_000)
 SOCKET_CAP = 4
 
 
@@ -85,18 +75,14 @@ def each_server(request) -> LiveServer:
 
 
 @pytest.fixture
-def room(server) -> Iterator[RoomOfTwo]:
+def room(server, room_of_two) -> RoomOfTwo:
     """A room on the server: its owner and one other member (the attacker), logged in."""
-    room = room_with_two_members(server)
-    yield room
-    room.close()
+    return room_of_two(server)
 
 
 @pytest.fixture
-def each_room(each_server) -> Iterator[RoomOfTwo]:
-    room = room_with_two_members(each_server)
-    yield room
-    room.close()
+def each_room(each_server, room_of_two) -> RoomOfTwo:
+    return room_of_two(each_server)
 
 
 async def connect(
@@ -388,10 +374,8 @@ def quick_server(tmp_path_factory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def quick_room(quick_server) -> Iterator[RoomOfTwo]:
-    room = room_with_two_members(quick_server)
-    yield room
-    room.close()
+def quick_room(quick_server, room_of_two) -> RoomOfTwo:
+    return room_of_two(quick_server)
 
 
 async def answering_pings(ws: ClientConnection, seconds: float) -> None:

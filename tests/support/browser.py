@@ -1,12 +1,12 @@
-"""People in browsers and the owner's moves over HTTP, for the room-state browser tests."""
+"""People in browsers and the owner's moves over HTTP, for the browser tests."""
 
 import json
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page, expect
 from websockets.sync.client import connect
 
 from chatclient.client import cookie_header
@@ -23,6 +23,14 @@ class Person:
     context: BrowserContext
     page: Page
     base_url: str
+    dialogs: list[str] = field(default_factory=list)  # any alert() would be an injected script
+
+    def __post_init__(self) -> None:
+        self.page.on("dialog", self.record)
+
+    def record(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def open_room(self, slug: str) -> None:
         self.page.goto(f"{self.base_url}/rooms/{slug}/")
@@ -38,6 +46,25 @@ class Person:
             has=self.page.locator(".message-body", has_text=text)
         )
 
+    def bodies(self, text: str) -> Locator:
+        return self.page.locator("#messages .message-body").filter(has_text=text)
+
+    def online(self, username: str) -> Locator:
+        return self.page.locator(f'#online li[data-username="{username}"]')
+
+    def badge(self, slug: str, kind: str) -> Locator:
+        return self.page.locator(f'[data-slug="{slug}"] .{kind}-count')
+
+    def leave_in_the_outbox(self, username: str, slug: str, *bodies: str) -> None:
+        """Messages not yet acknowledged (``offline-<n>``), kept in localStorage as the page
+        keeps them; written from another page of the site, before the room opens."""
+        entries = [{"client_id": f"offline-{n}", "body": body} for n, body in enumerate(bodies)]
+        self.page.goto(f"{self.base_url}/accounts/profile/")
+        self.page.evaluate(
+            "([key, value]) => localStorage.setItem(key, value)",
+            [outbox_key(username, slug), json.dumps(entries)],
+        )
+
     @property
     def composer(self) -> Locator:
         return self.page.locator("#composer-input")
@@ -50,12 +77,12 @@ class Person:
     def notice(self) -> Locator:
         return self.page.locator("#chat-notice")
 
-    def shoot(self, screenshots_dir, name: str) -> None:
+    def shoot(self, screenshots_dir, name: str, *, prefix: str = "room-state") -> None:
         """The page as it is now, on a desktop and on a phone."""
         self.page.set_viewport_size(DESKTOP)
-        self.page.screenshot(path=screenshots_dir / f"room-state-{name}-desktop.png")
+        self.page.screenshot(path=screenshots_dir / f"{prefix}-{name}-desktop.png")
         self.page.set_viewport_size(PHONE)
-        self.page.screenshot(path=screenshots_dir / f"room-state-{name}-phone.png")
+        self.page.screenshot(path=screenshots_dir / f"{prefix}-{name}-phone.png")
         self.page.set_viewport_size(DESKTOP)
 
 
@@ -118,20 +145,17 @@ def outbox_key(username: str, slug: str) -> str:
     return f"parley:outbox:{username}:{slug}"
 
 
-def outbox_entries(bodies: list[str]) -> str:
-    """What the page keeps in localStorage for messages not yet acknowledged."""
-    entries = [{"client_id": f"offline-{n}", "body": body} for n, body in enumerate(bodies)]
-    return json.dumps(entries)
-
-
-def post_over_a_socket(server: LiveServer, slug: str, client: httpx.Client, body: str) -> None:
-    """Send one message as a plain websocket client, straight to the server, and wait for it."""
+def post_over_a_socket(server: LiveServer, slug: str, client: httpx.Client, *bodies: str) -> None:
+    """Send messages as a plain websocket client, straight to the server, and wait until
+    each is acknowledged."""
     headers = {"Origin": server.base_url, "Cookie": cookie_header(client)}
     with connect(f"{server.ws_url}/ws/rooms/{slug}/", additional_headers=headers) as socket:
         assert json.loads(socket.recv(timeout=5))["type"] == "history"
-        socket.send(json.dumps({"type": "message.send", "body": body, "client_id": "direct"}))
-        while True:
+        for n, body in enumerate(bodies):
+            frame = {"type": "message.send", "body": body, "client_id": f"direct-{n}"}
+            socket.send(json.dumps(frame))
+        acknowledged = 0
+        while acknowledged < len(bodies):
             frame = json.loads(socket.recv(timeout=5))
             assert frame["type"] != "error", frame
-            if frame["type"] == "message.new":
-                return
+            acknowledged += frame["type"] == "message.new"

@@ -11,7 +11,6 @@ from chatclient.server import LiveServer
 
 PASSWORD = "correct-horse-battery"
 # Throwaway names on the local servers; the database is dropped again at the end.
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SCALED_DATABASE = "parley_live_test"
 SCALED_DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{SCALED_DATABASE}"
 SCALED_REDIS_URL = "redis://127.0.0.1:6379/14"

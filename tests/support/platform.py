@@ -20,13 +20,12 @@ import httpx
 import pytest
 import websockets
 
-from chatclient.server import REPO_ROOT, free_ports
+from chatclient.server import REPO_ROOT, free_ports, sending_limits
 from tests.support import IN_CI
 from tests.support.wire import FRAME_TIMEOUT, next_frame
 
 NGINX = Path("/usr/sbin/nginx")
 SERVE = REPO_ROOT / "platform" / "serve.py"
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "parley_platform_test"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 # socket_timeout: see the REDIS_URL default in platform/serve.py.
@@ -120,12 +119,7 @@ def serve_env(**extra: str) -> dict[str, str]:
         REDIS_URL=REDIS_URL,
         PYTHONUNBUFFERED="1",
         # The flood guards are tested elsewhere; here a client sends as fast as it likes.
-        PARLEY_MESSAGE_BURST="1000",
-        PARLEY_MESSAGE_RATE="1000",
-        PARLEY_USER_MESSAGE_BURST="1000",
-        PARLEY_USER_MESSAGE_RATE="1000",
-        PARLEY_SOCKET_FRAME_BURST="1000",
-        PARLEY_SOCKET_FRAME_RATE="1000",
+        **sending_limits(burst=1000),
     )
     env.update(extra)
     return env

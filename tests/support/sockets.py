@@ -39,6 +39,14 @@ async def send(communicator, body: str, client_id: str | None = "c-1") -> None:
     await communicator.send_json_to(frame)
 
 
+async def send_acknowledged(communicator, count: int, prefix: str = "m") -> None:
+    """Post ``count`` messages (``<prefix> <n>`` as ``<prefix>-<n>``), each acknowledged
+    with its ``message.new`` before the next goes: the budget a limit test spends first."""
+    for n in range(count):
+        await send(communicator, f"{prefix} {n}", client_id=f"{prefix}-{n}")
+        assert (await communicator.receive_json_from())["type"] == "message.new"
+
+
 async def close_code(communicator) -> int:
     """The code of the close that comes next (any other output fails the test)."""
     output = await communicator.receive_output()
