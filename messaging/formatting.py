@@ -66,15 +66,21 @@ def _split_mentions(state: StateCore) -> None:
 
 
 def _text_outside_links_rewrite(
-    state: StateCore, rewrite: Callable[[Token, list[Token]], Iterable[Token] | None]
+    state: StateCore,
+    rewrite: Callable[[Token, list[Token]], Iterable[Token] | None],
+    *,
+    in_block: Callable[[Token], bool] | None = None,
 ) -> None:
     """Replace each text token outside a link by what ``rewrite`` makes of it.
 
     ``rewrite`` sees the token and the tokens already kept before it in its
-    block, and returns None to keep the token as it is.
+    block, and returns None to keep the token as it is. ``in_block`` may
+    leave whole blocks alone.
     """
     for block in state.tokens:
         if block.type != "inline" or not block.children:
+            continue
+        if in_block is not None and not in_block(block):
             continue
         children: list[Token] = []
         inside_link = 0
@@ -151,7 +157,12 @@ def _capped_linkify(state: StateCore) -> None:
         after_escape = bool(before) and before[-1].type == "text_special"
         return _linkify_text(state, token, after_escape=after_escape)
 
-    _text_outside_links_rewrite(state, linkify)
+    # As markdown-it's own rule: a block whose whole text fails linkify's pretest gets
+    # no links, though one of its text tokens would pass alone ("a.co` `": a host right
+    # before a code span).
+    _text_outside_links_rewrite(
+        state, linkify, in_block=lambda block: state.md.linkify.pretest(block.content)
+    )
 
 
 def _linkify_text(state: StateCore, token: Token, *, after_escape: bool) -> Iterable[Token]:

@@ -10,7 +10,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -374,6 +374,8 @@ def test_the_default_limit_is_fifty_links_per_body():
     assert len(link_texts(body_render(body))) == 50
 
 
+# Found by Hypothesis: a host right before a code span.
+@example("a.co` `")
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
