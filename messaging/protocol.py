@@ -30,7 +30,7 @@ from realtime.codes import (  # noqa: F401  (the protocol's close codes, defined
 )
 from realtime.events import error as error_frame
 from realtime.events import ping
-from rooms.permissions import ROOM_STATE_SENTENCES
+from rooms.permissions import MUTED_SENTENCE, ROOM_STATE_SENTENCES, SLOW_MODE_SENTENCE
 
 # The server's heartbeat (every PARLEY_PING_INTERVAL seconds) and the page's answer.
 PING_TEXT = json.dumps(ping())
@@ -155,6 +155,11 @@ def page_constants() -> dict[str, Any]:
         "ping_interval": settings.PARLEY_PING_INTERVAL,
         "room_state_sentences": {
             state: str(sentence) for state, sentence in ROOM_STATE_SENTENCES.items()
+        },
+        # The page fills in {until} (a UTC minute) and {seconds} itself, as they change live.
+        "posting_sentences": {
+            "muted": str(MUTED_SENTENCE) % {"until": "{until}"},
+            "slow_mode": str(SLOW_MODE_SENTENCE) % {"seconds": "{seconds}"},
         },
     }
 

@@ -15,6 +15,7 @@ const REQUIRED = [
   "limits",
   "ping_interval",
   "room_state_sentences",
+  "posting_sentences",
 ];
 
 // Read the constants from their JSON text: a block missing a key fails here, loudly,

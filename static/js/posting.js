@@ -21,11 +21,7 @@ export class PostingState {
   constructor({ root, constants, elements, notice, isStopped, clock = realClock }) {
     Object.assign(this, elements); // roomState, input, sendButton
     Object.assign(this, { constants, notice, isStopped, clock });
-    this.sentences = {
-      ...constants.room_state_sentences,
-      muted: root.dataset.textMuted,
-      slowMode: root.dataset.textSlowMode,
-    };
+    this.sentences = { ...constants.room_state_sentences, ...constants.posting_sentences };
     this.archived = root.dataset.archived === "true";
     this.locked = root.dataset.locked === "true";
     this.slowMode = Number(root.dataset.slowMode) || 0;
@@ -71,7 +67,7 @@ export class PostingState {
     const refusal = this.refusal();
     let text = refusal;
     if (!text && this.locked) text = this.sentences.locked;
-    else if (!text && this.slowMode) text = this.sentences.slowMode.replace("{seconds}", String(this.slowMode));
+    else if (!text && this.slowMode) text = this.sentences.slow_mode.replace("{seconds}", String(this.slowMode));
     this.roomState.textContent = text;
     this.roomState.hidden = !text;
     this.roomState.classList.toggle("is-refusal", Boolean(refusal));

@@ -16,6 +16,7 @@ const BLOCK = {
   limits: { body_max_length: 4000 },
   ping_interval: 20,
   room_state_sentences: { archived: "This room is archived: it is read-only." },
+  posting_sentences: { muted: "You are muted in this room until {until}." },
 };
 
 test("the block's values are read as the server sent them", () => {

@@ -58,6 +58,10 @@ def test_the_room_page_renders_error_codes_limits_ping_interval_and_room_state_s
     assert constants["room_state_sentences"] == {
         state: str(sentence) for state, sentence in ROOM_STATE_SENTENCES.items()
     }
+    assert constants["posting_sentences"] == {
+        "muted": "You are muted in this room until {until}.",
+        "slow_mode": "Slow mode: one message every {seconds} seconds.",
+    }
 
 
 def test_the_paused_sentences_name_the_wait_the_page_keeps():
