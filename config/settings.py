@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "rooms",
     "messaging",
     "audit",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -366,6 +368,20 @@ WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 WHITENOISE_AUTOREFRESH = DEBUG
 # Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise too.
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
+
+# ---------------------------------------------------------------------------
+# Background tasks
+# ---------------------------------------------------------------------------
+
+# Jobs are rows in the database (django-tasks-db): the embedded default needs no
+# broker, and a job outlives the request or socket that asked for it. Workers run
+# ``manage.py db_worker``; bin/run and platform/serve start them.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("PARLEY_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 # ---------------------------------------------------------------------------
 # Logging
