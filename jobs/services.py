@@ -22,6 +22,9 @@ from jobs.selectors import heartbeat_fresh_since, worker_ids_alive
 
 logger = logging.getLogger(__name__)
 
+# How long the row of a worker that was killed stays, for the admin to show.
+HEARTBEAT_KEPT = timedelta(days=1)
+
 
 class WorkerLost(Exception):
     """The worker running a job stopped before the job finished, too many times."""
@@ -44,6 +47,11 @@ def heartbeat_beat(*, worker_id: str) -> None:
 def heartbeat_remove(*, worker_id: str) -> None:
     """A worker that stops cleanly says so at once, instead of going stale."""
     WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
+
+
+def heartbeats_prune() -> None:
+    """Rows of workers gone for a day: a job still naming one is recovered all the same."""
+    WorkerHeartbeat.objects.filter(beat_at__lt=timezone.now() - HEARTBEAT_KEPT).delete()
 
 
 def jobs_recover_abandoned() -> list[DBTaskResult]:

@@ -19,6 +19,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from jobs.services import (
     heartbeat_beat,
     heartbeat_remove,
+    heartbeats_prune,
     jobs_recover_abandoned,
     periodic_enqueue_due,
 )
@@ -35,6 +36,7 @@ def housekeeping_once(*, worker_id: str) -> None:
     heartbeat_beat(worker_id=worker_id)
     jobs_recover_abandoned()
     periodic_enqueue_due()
+    heartbeats_prune()
 
 
 class Housekeeping(threading.Thread):
