@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "audit",
     "django_tasks",
     "django_tasks_db",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -375,13 +376,24 @@ WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # Jobs are rows in the database (django-tasks-db): the embedded default needs no
 # broker, and a job outlives the request or socket that asked for it. Workers run
-# ``manage.py db_worker``; bin/run and platform/serve start them.
+# ``manage.py task_worker`` (jobs/); bin/run and platform/serve start them.
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("PARLEY_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }
+# Task workers this deployment runs beside the web server (bin/run and platform/serve
+# set it): with any expected, /healthz fails while none of them beats.
+PARLEY_TASK_WORKERS = int(os.environ.get("PARLEY_TASK_WORKERS", "0"))
+# Seconds between a worker's heartbeats. A worker silent for three is taken for dead,
+# and the jobs it was running are queued again.
+PARLEY_TASK_HEARTBEAT = float(os.environ.get("PARLEY_TASK_HEARTBEAT", "5"))
+# Attempts a job gets when its worker dies under it; then it fails with WorkerLost.
+PARLEY_TASK_MAX_ATTEMPTS = int(os.environ.get("PARLEY_TASK_MAX_ATTEMPTS", "3"))
+# Jobs the workers enqueue on a schedule, once per interval whatever the number of
+# workers: a task's dotted path -> seconds between runs (README, "Background work").
+PARLEY_PERIODIC_TASKS: dict[str, float] = {}
 
 # ---------------------------------------------------------------------------
 # Logging

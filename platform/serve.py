@@ -1,11 +1,13 @@
 """Parley beyond one process: N ASGI workers behind nginx, on PostgreSQL and Redis.
 
 Started by ``platform/serve`` (which first installs what is missing); see
-platform/README.md. Migrates, collects static files, starts the workers on
+platform/README.md. Migrates, collects static files, starts ``--task-workers``
+task workers (``manage.py task_worker``) and the workers on
 127.0.0.1:<port + 1>..., waits until each answers ``/healthz``, then starts
-nginx in front of them on ``--port``. It restarts a worker that exits (``kill
--TERM <pid>`` is a graceful restart of one worker) and on Ctrl+C or SIGTERM
-stops everything: workers close their websockets with 1012, then exit.
+nginx in front of them on ``--port``. It restarts a worker or task worker that
+exits (``kill -TERM <pid>`` is a graceful restart of one) and on Ctrl+C or
+SIGTERM stops everything: workers close their websockets with 1012, task
+workers finish the job in hand, then all exit.
 """
 
 import argparse
@@ -97,6 +99,10 @@ def worker_command(server: str, port: int) -> list[str]:
             ASGI_APP,
         ]
     raise ValueError(server)
+
+
+def task_worker_command() -> list[str]:
+    return [sys.executable, "manage.py", "task_worker"]
 
 
 def _die_with_parent() -> None:
@@ -216,21 +222,44 @@ class Worker:
             time.sleep(0.1)
 
     def supervise(self) -> None:
-        """Start the worker again a moment after it exits (a crash, or a graceful restart)."""
-        code = self.process.poll()
-        if code is None:
-            return
-        now = time.monotonic()
-        if self.exited_at is None:
-            self.exited_at = now
-            how = f"stopped by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
-            say(f"worker {self.number} {how}; starting it again")
-        elif now - self.exited_at >= RESTART_DELAY:
-            self.start()
+        restart_when_exited(self, f"worker {self.number}")
+
+
+@dataclass
+class TaskWorker:
+    """One ``manage.py task_worker``: runs background jobs, beats, needs no port."""
+
+    number: int
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+    exited_at: float | None = None
+
+    def start(self) -> None:
+        self.process = spawn(task_worker_command(), self.env)
+        self.exited_at = None
+        say(f"task worker {self.number}: pid {self.process.pid}")
+
+    def supervise(self) -> None:
+        restart_when_exited(self, f"task worker {self.number}")
+
+
+def restart_when_exited(worker: Worker | TaskWorker, name: str) -> None:
+    """Start a worker again a moment after it exits (a crash, or a graceful restart)."""
+    code = worker.process.poll()
+    if code is None:
+        return
+    now = time.monotonic()
+    if worker.exited_at is None:
+        worker.exited_at = now
+        how = f"stopped by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
+        say(f"{name} {how}; starting it again")
+    elif now - worker.exited_at >= RESTART_DELAY:
+        worker.start()
 
 
 def stop(processes: list[subprocess.Popen], nginx: subprocess.Popen | None) -> None:
-    """Workers get SIGTERM (they close websockets with 1012), nginx a graceful quit."""
+    """Workers get SIGTERM (they close websockets with 1012; task workers finish the job in
+    hand, or leave it to be run again if it outlasts the grace period), nginx a graceful quit."""
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -248,13 +277,15 @@ def stop(processes: list[subprocess.Popen], nginx: subprocess.Popen | None) -> N
 
 
 def serve(args: argparse.Namespace) -> None:
-    env = worker_env()
+    # /healthz then fails while none of the task workers beats.
+    env = {**worker_env(), "PARLEY_TASK_WORKERS": str(args.task_workers)}
     database_ensure(env["DATABASE_URL"])
     manage("migrate", "--noinput", env=env)
     manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
 
     ports = [args.worker_port_base + n for n in range(args.workers)]
     workers = [Worker(n + 1, port, args.server, env) for n, port in enumerate(ports)]
+    task_workers = [TaskWorker(n + 1, env) for n in range(args.task_workers)]
     nginx = None
     run_dir = Path(tempfile.mkdtemp(prefix="parley-serve-"))
     try:
@@ -270,23 +301,26 @@ def serve(args: argparse.Namespace) -> None:
         nginx_args = [NGINX, "-p", str(run_dir), "-c", str(config), "-e", "stderr"]
         if subprocess.run([*nginx_args, "-t", "-q"], check=False).returncode:  # noqa: S603
             raise SystemExit(f"nginx refused the generated configuration {config}")
-        for worker in workers:
+        # Task workers first: a web worker answers /healthz only once one of them beats.
+        for worker in [*task_workers, *workers]:
             worker.start()
         for worker in workers:
             worker.wait_healthy()
         nginx = spawn(nginx_args, env)
         say(
             f"Parley is serving on http://{args.host}:{args.port}/ "
-            f"(nginx pid {nginx.pid} → {args.workers} {args.server} workers). Stop with Ctrl+C."
+            f"(nginx pid {nginx.pid} → {args.workers} {args.server} workers; "
+            f"{args.task_workers} task workers). Stop with Ctrl+C."
         )
         while nginx.poll() is None:
-            for worker in workers:
+            for worker in [*workers, *task_workers]:
                 worker.supervise()
             time.sleep(0.2)
         raise SystemExit(f"nginx exited with {nginx.returncode}")
     finally:
         say("stopping")
-        stop([w.process for w in workers if w.process is not None], nginx)
+        everyone = [*workers, *task_workers]
+        stop([w.process for w in everyone if w.process is not None], nginx)
         shutil.rmtree(run_dir, ignore_errors=True)
         say("stopped")
 
@@ -304,9 +338,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the first worker's port on 127.0.0.1, the next ones follow (default: --port + 1)",
     )
     parser.add_argument("--server", choices=SERVERS, default="uvicorn", help="(default uvicorn)")
+    parser.add_argument(
+        "--task-workers",
+        type=int,
+        default=1,
+        help="processes running background jobs (manage.py task_worker; default 1)",
+    )
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.task_workers < 0:
+        parser.error("--task-workers cannot be negative")
     if args.worker_port_base is None:
         args.worker_port_base = args.port + 1
     return args

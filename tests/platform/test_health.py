@@ -10,6 +10,7 @@ import redis
 from channels.layers import channel_layers
 
 from chatclient.server import REPO_ROOT, free_port
+from jobs.services import heartbeat_beat, heartbeat_remove
 from tests.support.platform import REDIS_URL, serve_env, serve_module
 
 
@@ -54,6 +55,54 @@ def test_healthz_answers_503_naming_the_channel_layer_when_redis_is_refused(clie
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "failed": ["channel_layer"]}
     assert time.monotonic() - started < 5
+
+
+def test_healthz_ignores_task_workers_where_none_are_expected(client, db, settings):
+    """A server started without workers (the live tests, a plain daphne) stays healthy."""
+    settings.PARLEY_TASK_WORKERS = 0
+
+    response = client.get("/healthz")
+
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_healthz_answers_ok_while_an_expected_task_worker_beats(client, db, settings, wall_clock):
+    settings.PARLEY_TASK_WORKERS = 1
+    settings.PARLEY_TASK_HEARTBEAT = 5
+    heartbeat_beat(worker_id="w1")
+    wall_clock.shift(14)
+
+    response = client.get("/healthz")
+
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_healthz_answers_503_naming_the_task_worker_when_the_expected_one_stopped_beating(
+    client, db, settings, wall_clock
+):
+    """Killed without a word: three missed beats and the probe says so."""
+    settings.PARLEY_TASK_WORKERS = 1
+    settings.PARLEY_TASK_HEARTBEAT = 5
+    heartbeat_beat(worker_id="w1")
+    wall_clock.shift(16)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "failed": ["task_worker"]}
+
+
+def test_healthz_answers_503_at_once_when_the_expected_task_worker_stopped_cleanly(
+    client, db, settings
+):
+    settings.PARLEY_TASK_WORKERS = 1
+    heartbeat_beat(worker_id="w1")
+    heartbeat_remove(worker_id="w1")
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "failed": ["task_worker"]}
 
 
 @pytest.mark.live

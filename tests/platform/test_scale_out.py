@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import time
 
 import httpx
 import pytest
@@ -126,6 +127,30 @@ async def test_a_worker_stopped_with_sigterm_loses_no_acknowledged_message(topol
     assert set(close_codes) == {1012}
 
 
+def test_serve_starts_again_a_task_worker_that_was_killed(topology):
+    """SIGKILL leaves a worker no chance to say goodbye: serve starts another, which beats,
+    so the workers' /healthz, which expects one (PARLEY_TASK_WORKERS), stays 200."""
+    [killed] = topology.task_worker_pids(1)
+    os.kill(killed, signal.SIGKILL)
+
+    deadline = time.monotonic() + 10
+    while len(topology.task_worker_pids(1)) < 2:
+        assert time.monotonic() < deadline, topology.log()[-4000:]
+        time.sleep(0.1)
+    health = httpx.get(f"{topology.worker_url(1)}/healthz")
+
+    assert "task worker 1 stopped by SIGKILL; starting it again" in topology.log()
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 async def test_serve_stops_nginx_and_its_workers_on_sigterm(
     platform_backends, tmp_path, room_of_two
 ):
@@ -148,3 +173,5 @@ async def test_serve_stops_nginx_and_its_workers_on_sigterm(
     assert not port_open(topology.port)
     assert not port_open(topology.port + 1)
     assert "[serve] stopped" in topology.log()
+    [task_worker] = topology.task_worker_pids(1)
+    assert not process_exists(task_worker)

@@ -32,6 +32,7 @@ DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/13?socket_timeout=10"
 START_TIMEOUT = 60.0  # a fresh database is migrated first
 WORKER_LINE = re.compile(r"worker (\d+): pid (\d+) on http://127\.0\.0\.1:(\d+)")
+TASK_WORKER_LINE = re.compile(r"task worker (\d+): pid (\d+)$", re.MULTILINE)
 
 
 def serve_module() -> Any:
@@ -79,6 +80,10 @@ class Topology:
         """The pid serve last printed for worker ``number`` (it restarts workers that exit)."""
         pids = [int(pid) for n, pid, _ in WORKER_LINE.findall(self.log()) if int(n) == number]
         return pids[-1]
+
+    def task_worker_pids(self, number: int) -> list[int]:
+        """Every pid serve printed for task worker ``number``, the current one last."""
+        return [int(pid) for n, pid in TASK_WORKER_LINE.findall(self.log()) if int(n) == number]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -12,12 +12,11 @@ def run_configured(code: str | list[str], *, env: dict[str, str], timeout: float
 
     The caller's DATABASE_URL and REDIS_URL are dropped, so only ``env`` decides the backends.
     """
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     command = code if isinstance(code, list) else [sys.executable, "-c", code]
     result = subprocess.run(
         command,
         cwd=REPO_ROOT,
-        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        env=configured_env(env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -25,3 +24,9 @@ def run_configured(code: str | list[str], *, env: dict[str, str], timeout: float
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
+
+
+def configured_env(env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without its backends, plus the project's settings and ``env``."""
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    return {**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
