@@ -2,6 +2,7 @@
 // moderators delete any.
 
 import { button, el } from "./dom.js";
+import { regroup, regroupAround, removeMessage } from "./message-groups.js";
 import { messageElement } from "./render.js";
 
 const NEAR_BOTTOM_PX = 80;
@@ -31,6 +32,7 @@ export class MessageList {
     const previous = position.after === null ? null : this.shown.get(position.after);
     if (previous) previous.after(item);
     else this.list.prepend(item);
+    regroupAround(item);
     this.shown.set(message.id, item);
     this.emptyNote.hidden = true;
     return true;
@@ -50,13 +52,14 @@ export class MessageList {
     if (!item) return;
     const fresh = this.#element(message);
     item.replaceWith(fresh);
+    regroup(fresh);
     this.shown.set(message.id, fresh);
   }
 
   applyDelete(id) {
     const item = this.shown.get(id);
     if (!item) return;
-    item.remove();
+    removeMessage(item);
     this.shown.delete(id);
     this.timeline.remove(id);
     this.refreshEmpty();

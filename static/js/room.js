@@ -21,6 +21,7 @@ const root = document.getElementById("chat");
 const slug = root.dataset.roomSlug;
 const me = root.dataset.username;
 const controls = JSON.parse(document.getElementById("room-controls").textContent);
+const members = JSON.parse(root.dataset.members || "[]");
 const byId = (id) => document.getElementById(id);
 const composerForm = byId("composer");
 const input = byId("composer-input");
@@ -105,7 +106,7 @@ const header = new RoomHeader({
 });
 const composer = new Composer({
   elements: { form: composerForm, input, suggestions: byId("mention-suggestions") },
-  members: JSON.parse(root.dataset.members || "[]"),
+  members,
   me,
   onSend: (body) => {
     const clientId = newClientId();
@@ -121,6 +122,7 @@ const outboxView = new OutboxView({
   outbox,
   list: messages.list,
   me,
+  myName: members.find((member) => member.username === me)?.display_name,
   constants,
   sendFrame: (frame) => socket.send(frame),
   toComposer: (body) => composer.append(body),
