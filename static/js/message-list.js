@@ -3,6 +3,7 @@
 
 import { button, el } from "./dom.js";
 import { regroup, regroupAround, removeMessage } from "./message-groups.js";
+import { copyMessageLink } from "./message-link.js";
 import { messageElement } from "./render.js";
 
 const NEAR_BOTTOM_PX = 80;
@@ -111,16 +112,20 @@ export class MessageList {
 
   #addActions(item) {
     const mine = item.classList.contains("is-mine");
-    if (!mine && !this.canModerate) return;
     const actions = el("span", "message-actions");
+    const copyLink = button("message-copy-link", "Copy link");
+    copyLink.addEventListener("click", () => copyMessageLink(item, actions));
+    actions.append(copyLink);
     if (mine) {
       const edit = button("message-edit", "Edit");
       edit.addEventListener("click", () => this.#startEdit(item));
       actions.append(edit);
     }
-    const remove = button("message-delete", "Delete");
-    remove.addEventListener("click", () => this.#startDelete(item, mine));
-    actions.append(remove);
+    if (mine || this.canModerate) {
+      const remove = button("message-delete", "Delete");
+      remove.addEventListener("click", () => this.#startDelete(item, mine));
+      actions.append(remove);
+    }
     item.querySelector(".message-meta").append(actions);
   }
 

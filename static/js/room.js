@@ -5,6 +5,7 @@
 import { pageConstants } from "./constants.js";
 import { Composer } from "./composer.js";
 import { History } from "./history.js";
+import { MessageJump } from "./jump.js";
 import { MessageList } from "./message-list.js";
 import { newClientId, Outbox } from "./outbox.js";
 import { OutboxView } from "./outbox-view.js";
@@ -98,6 +99,8 @@ const history = new History({
   constants,
   notice,
 });
+// jump.js's jumpTo(id) reaches this from any module.
+const jump = new MessageJump({ messages, timeline, history, notice });
 const header = new RoomHeader({
   slug,
   isDirect: root.dataset.direct === "true",
@@ -159,7 +162,8 @@ function roomGone(text) {
 // One handler per frame type; the socket answers pings itself.
 const handlers = {
   history(frame) {
-    if (notice.kind !== "final") notice.clear();
+    // What a connection problem said is over; a final word, or a link's, stays.
+    if (notice.kind !== "final" && notice.kind !== "link") notice.clear();
     const catchingUp = timeline.lastId !== null;
     timeline.advanceSync(frame.messages);
     for (const id of frame.deleted || []) messages.applyDelete(id);
@@ -228,7 +232,7 @@ posting.render();
 outboxView.restore();
 const focusId = Number(new URLSearchParams(window.location.search).get("at")) || null;
 if (focusId) {
-  history.loadAround(focusId).catch(() => notice.show("Could not load that message.")).finally(() => socket.start());
+  jump.open(focusId).finally(() => socket.start());
 } else {
   socket.start();
 }
