@@ -48,7 +48,8 @@ def test_one_authors_messages_in_a_row_share_one_name_and_a_link_to_one_is_copie
     second.get_by_role("button", name="Copy link").click()
     expect(second.get_by_role("status")).to_have_text("Link copied")
     link = ada.page.evaluate("navigator.clipboard.readText()")
-    assert link == f"{daphne_server.base_url}/rooms/{room.slug}/?at={second.get_attribute('data-id')}"
+    second_id = second.get_attribute("data-id")
+    assert link == f"{daphne_server.base_url}/rooms/{room.slug}/?at={second_id}"
 
     # Deleting the head of a group makes the next message its head.
     first = ada.message("First from Ada")
