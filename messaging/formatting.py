@@ -25,9 +25,11 @@ from markdown_it.token import Token
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 
-ALLOWED_TAGS = {"p", "br", "strong", "em", "code", "pre", "a", "span"}
+ALLOWED_TAGS = {"p", "br", "strong", "em", "s", "code", "pre", "a", "span"}
+ALLOWED_TAGS |= {"ul", "ol", "li", "blockquote"}
 # "class" on span is allowed through allowed_classes (only "mention"), not here.
-ALLOWED_ATTRIBUTES = {"a": {"href"}}
+# "start": a list numbered from 3 (markdown-it writes only digits there).
+ALLOWED_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
 LINK_REL = "nofollow noopener noreferrer"
 
 
@@ -236,9 +238,11 @@ def _reads_as_itself(host: str) -> bool:
 
 
 # "zero" starts with every rule off; these are the only syntax Parley speaks.
-PARSER = MarkdownIt("zero", {"linkify": True, "breaks": True, "html": False}).enable(
-    ["emphasis", "backticks", "fence", "code", "link", "linkify", "newline", "escape"]
-)
+SYNTAX = ["emphasis", "backticks", "fence", "code", "link", "linkify", "newline", "escape"]
+SYNTAX += ["list", "blockquote", "strikethrough"]
+# Nested lists and quotes stop nesting at the "zero" preset's maxNesting (20): deeper
+# markers stay text, so a 4,000-character body cannot build a deep tree.
+PARSER = MarkdownIt("zero", {"linkify": True, "breaks": True, "html": False}).enable(SYNTAX)
 PARSER.normalizeLinkText = _link_text  # type: ignore[method-assign]
 PARSER.inline.ruler.at("link", _capped(_link))
 PARSER.inline.ruler.at("linkify", _capped(_linkify_scheme))

@@ -66,6 +66,23 @@ def message_list(
     return page[:limit][::-1], len(page) > limit
 
 
+def message_list_around(
+    *, room: Room, message_id: int, limit: int
+) -> tuple[list[Message], bool, bool]:
+    """The message ``message_id`` of ``room`` with up to ``limit`` messages in all around it,
+    oldest first, and whether older and newer ones exist beyond them.
+
+    Raises ``Message.DoesNotExist`` alike for an id of another room, a deleted message
+    and no message at all, so a link tells nothing about a room its reader is not in.
+    """
+    if not Message.objects.filter(room=room, id=message_id, deleted_at__isnull=True).exists():
+        raise Message.DoesNotExist
+    # The message itself and the older half; the newer half after it.
+    before, has_older = message_list(room=room, limit=(limit + 1) // 2, before=message_id + 1)
+    after, has_newer = message_list(room=room, limit=limit - len(before), after=message_id)
+    return before + after, has_older, has_newer
+
+
 def message_get_by_client_id(*, room: Room, author: User, client_id: str) -> Message | None:
     return (
         Message.objects.select_related("author", "room")

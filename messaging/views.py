@@ -4,7 +4,14 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from messaging.selectors import mention_list, message_list, message_payload, message_search
+from messaging.models import Message
+from messaging.selectors import (
+    mention_list,
+    message_list,
+    message_list_around,
+    message_payload,
+    message_search,
+)
 from rooms.models import Room
 from rooms.permissions import NO_SUCH_ROOM_SENTENCE
 from rooms.selectors import NotAMember, room_get_for_member
@@ -30,7 +37,9 @@ def _id_param(request: HttpRequest, name: str) -> int | None:
 def room_messages_view(request: HttpRequest, slug: str) -> JsonResponse:
     """A page of a room's history for its members, oldest first.
 
-    ``?before=<id>`` scrolls back, ``?after=<id>`` catches up, ``limit`` is 1-100.
+    ``?before=<id>`` scrolls back, ``?after=<id>`` catches up, ``?around=<id>`` opens the
+    room at one message (``has_more_after`` then says whether newer ones follow), ``limit``
+    is 1-100.
     """
     # A JSON endpoint answers with a status, not a redirect to the login page.
     try:
@@ -42,10 +51,11 @@ def room_messages_view(request: HttpRequest, slug: str) -> JsonResponse:
     try:
         before = _id_param(request, "before")
         after = _id_param(request, "after")
+        around = _id_param(request, "around")
     except ValueError:
-        return _error(400, _("before and after must be message ids (whole numbers)."))
-    if before is not None and after is not None:
-        return _error(400, _("Give before or after, not both."))
+        return _error(400, _("before, after and around must be message ids (whole numbers)."))
+    if sum(value is not None for value in (before, after, around)) > 1:
+        return _error(400, _("Give one of before, after and around."))
     try:
         limit = int(request.GET.get("limit") or 50)
     except ValueError:
@@ -53,6 +63,20 @@ def room_messages_view(request: HttpRequest, slug: str) -> JsonResponse:
     if not 1 <= limit <= HISTORY_PAGE_MAX:
         return _error(
             400, _("limit must be a whole number from 1 to %(max)d.") % {"max": HISTORY_PAGE_MAX}
+        )
+    if around is not None:
+        try:
+            messages, has_more, has_more_after = message_list_around(
+                room=room, message_id=around, limit=limit
+            )
+        except Message.DoesNotExist:
+            return _error(404, _("That message is not in this room, or was deleted."))
+        return JsonResponse(
+            {
+                "messages": [message_payload(message) for message in messages],
+                "has_more": has_more,
+                "has_more_after": has_more_after,
+            }
         )
     messages, has_more = message_list(room=room, limit=limit, before=before, after=after)
     return JsonResponse(

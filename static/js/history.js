@@ -20,7 +20,7 @@ export class History {
     const url = new URL(this.url, window.location.href);
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
     const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(`history request failed with ${response.status}`);
+    if (!response.ok) throw Object.assign(new Error(`history request failed with ${response.status}`), { status: response.status });
     return response.json();
   }
 
@@ -35,41 +35,53 @@ export class History {
     }
   }
 
-  // Opening the room at one message (?at=<id>, from search and mentions).
+  // Opening the room at one message (?at=<id>, jump.js): false when it is not in the room.
+  // The socket then catches up from there to the newest.
   async loadAround(id) {
-    const [before, after] = await Promise.all([
-      this.fetchPage({ before: id + 1, limit: AROUND }),
-      this.fetchPage({ after: id, limit: AROUND }),
-    ]);
-    const messages = [...before.messages, ...after.messages];
-    for (const message of messages) this.messages.show(message);
-    this.timeline.advanceSync(messages);
-    this.loadOlder.hidden = !before.has_more;
-    const target = this.messages.element(id);
-    if (target) {
-      target.classList.add("is-focused");
-      target.scrollIntoView({ block: "center" });
+    let page;
+    try {
+      page = await this.fetchPage({ around: id, limit: 2 * AROUND });
+    } catch (error) {
+      if (error.status === 404) return false;
+      throw error;
     }
+    for (const message of page.messages) this.messages.show(message);
+    this.timeline.advanceSync(page.messages);
+    this.loadOlder.hidden = !page.has_more;
+    return true;
+  }
+
+  // Scrolling back by whole pages until the message with this id (or where it would be)
+  // is shown: false when that takes more than maxPages.
+  async loadBackTo(id, maxPages) {
+    for (let pages = 0; pages < maxPages; pages += 1) {
+      const { oldestId } = this.timeline;
+      if (oldestId === null || oldestId <= id || this.loadOlder.hidden) return true;
+      await this.#olderPage(this.constants.limits.history_limit);
+    }
+    return this.timeline.oldestId !== null && this.timeline.oldestId <= id;
   }
 
   async #older() {
-    const { oldestId } = this.timeline;
-    if (oldestId === null) return;
-    const { loadOlder } = this;
-    const { scroller } = this.messages;
-    loadOlder.disabled = true;
-    const heightBefore = scroller.scrollHeight;
-    const topBefore = scroller.scrollTop;
+    if (this.timeline.oldestId === null) return;
+    this.loadOlder.disabled = true;
     try {
-      const page = await this.fetchPage({ before: oldestId, limit: this.constants.limits.history_limit });
-      for (const message of page.messages) this.messages.show(message);
-      // Keep the message the reader was looking at in place.
-      scroller.scrollTop = topBefore + (scroller.scrollHeight - heightBefore);
-      loadOlder.hidden = !page.has_more;
+      await this.#olderPage(this.constants.limits.history_limit);
     } catch {
       this.notice.show("Could not load older messages. Try again in a moment.");
     } finally {
-      loadOlder.disabled = false;
+      this.loadOlder.disabled = false;
     }
+  }
+
+  async #olderPage(limit) {
+    const { scroller } = this.messages;
+    const heightBefore = scroller.scrollHeight;
+    const topBefore = scroller.scrollTop;
+    const page = await this.fetchPage({ before: this.timeline.oldestId, limit });
+    for (const message of page.messages) this.messages.show(message);
+    // Keep the message the reader was looking at in place.
+    scroller.scrollTop = topBefore + (scroller.scrollHeight - heightBefore);
+    this.loadOlder.hidden = !page.has_more;
   }
 }

@@ -2,6 +2,8 @@
 // moderators delete any.
 
 import { button, el } from "./dom.js";
+import { regroup, regroupAround, removeMessage } from "./message-groups.js";
+import { copyMessageLink } from "./message-link.js";
 import { messageElement } from "./render.js";
 
 const NEAR_BOTTOM_PX = 80;
@@ -31,6 +33,7 @@ export class MessageList {
     const previous = position.after === null ? null : this.shown.get(position.after);
     if (previous) previous.after(item);
     else this.list.prepend(item);
+    regroupAround(item);
     this.shown.set(message.id, item);
     this.emptyNote.hidden = true;
     return true;
@@ -50,13 +53,14 @@ export class MessageList {
     if (!item) return;
     const fresh = this.#element(message);
     item.replaceWith(fresh);
+    regroup(fresh);
     this.shown.set(message.id, fresh);
   }
 
   applyDelete(id) {
     const item = this.shown.get(id);
     if (!item) return;
-    item.remove();
+    removeMessage(item);
     this.shown.delete(id);
     this.timeline.remove(id);
     this.refreshEmpty();
@@ -108,16 +112,20 @@ export class MessageList {
 
   #addActions(item) {
     const mine = item.classList.contains("is-mine");
-    if (!mine && !this.canModerate) return;
     const actions = el("span", "message-actions");
+    const copyLink = button("message-copy-link", "Copy link");
+    copyLink.addEventListener("click", () => copyMessageLink(item, actions));
+    actions.append(copyLink);
     if (mine) {
       const edit = button("message-edit", "Edit");
       edit.addEventListener("click", () => this.#startEdit(item));
       actions.append(edit);
     }
-    const remove = button("message-delete", "Delete");
-    remove.addEventListener("click", () => this.#startDelete(item, mine));
-    actions.append(remove);
+    if (mine || this.canModerate) {
+      const remove = button("message-delete", "Delete");
+      remove.addEventListener("click", () => this.#startDelete(item, mine));
+      actions.append(remove);
+    }
     item.querySelector(".message-meta").append(actions);
   }
 

@@ -2,12 +2,14 @@
 // text with a way to send them again, to take them back into the composer, or to copy them.
 
 import { button, el } from "./dom.js";
+import { regroup, removeMessage } from "./message-groups.js";
 import { messageElement } from "./render.js";
 
 export class OutboxView {
   // sendFrame(frame) -> bool; toComposer(body): Edit puts the text back for rewriting.
-  constructor({ outbox, list, me, constants, sendFrame, toComposer, onChange }) {
-    Object.assign(this, { outbox, list, me, constants, sendFrame, toComposer, onChange });
+  // myName: my display name, so my avatar shows the same initials before and after sending.
+  constructor({ outbox, list, me, myName = "", constants, sendFrame, toComposer, onChange }) {
+    Object.assign(this, { outbox, list, me, myName, constants, sendFrame, toComposer, onChange });
     this.elements = new Map(); // client id -> <li>
   }
 
@@ -26,7 +28,8 @@ export class OutboxView {
   acknowledge(message) {
     if (!message.client_id || message.author.username !== this.me) return;
     if (!this.outbox.ack(message.client_id)) return;
-    this.elements.get(message.client_id)?.remove();
+    const pending = this.elements.get(message.client_id);
+    if (pending) removeMessage(pending);
     this.elements.delete(message.client_id);
   }
 
@@ -72,11 +75,12 @@ export class OutboxView {
 
   #draw(entry) {
     const element = messageElement(
-      { author: { username: this.me, display_name: "" }, body: entry.body, client_id: entry.clientId },
+      { author: { username: this.me, display_name: this.myName }, body: entry.body, client_id: entry.clientId },
       { me: this.me, pending: true },
     );
     element.querySelector(".message-author").textContent = "You";
     this.list.append(element);
+    regroup(element);
     this.elements.set(entry.clientId, element);
     this.onChange();
   }
@@ -118,7 +122,7 @@ export class OutboxView {
 
   #edit(entry) {
     this.outbox.take(entry.clientId);
-    this.elements.get(entry.clientId).remove();
+    removeMessage(this.elements.get(entry.clientId));
     this.elements.delete(entry.clientId);
     this.toComposer(entry.body);
     this.onChange();

@@ -1,5 +1,6 @@
 // Who is online in the room, who is typing, and my own typing sent (throttled).
 
+import { avatarElement } from "./avatar.js";
 import { realClock } from "./clock.js";
 import { el } from "./dom.js";
 
@@ -50,7 +51,9 @@ export class Presence {
           // A long name ends in an ellipsis; the whole of it is in the title.
           const dot = el("span", "presence-dot");
           dot.setAttribute("aria-hidden", "true");
-          item.append(dot, el("span", "online-name", user.display_name));
+          const avatar = avatarElement(user);
+          avatar.classList.add("avatar-small");
+          item.append(dot, avatar, el("span", "online-name", user.display_name));
           item.dataset.username = user.username;
           item.title = `${user.display_name} (@${user.username})`;
           return item;

@@ -2,6 +2,7 @@
 
 import { realClock } from "./clock.js";
 import { el } from "./dom.js";
+import { nextMessage, regroup } from "./message-groups.js";
 
 const READ_AFTER_MS = 500;
 
@@ -18,13 +19,20 @@ export class ReadMarker {
 
   // The divider sits above the first message I had not read.
   placeDivider() {
-    this.messages.list.querySelector(".unread-divider")?.remove();
+    const old = this.messages.list.querySelector(".unread-divider");
+    if (old) {
+      // The message below it may join the group above again.
+      const below = nextMessage(old);
+      old.remove();
+      regroup(below);
+    }
     for (const id of this.timeline.ids) {
       const item = this.messages.element(id);
       if (id > this.lastReadId && !item.classList.contains("is-mine")) {
         // A list item like its neighbours (a separator role inside the <ol> would leave the
         // list holding a non-item); screen readers hear "New messages" where it starts.
         item.before(el("li", "unread-divider", "New messages"));
+        regroup(item);
         return;
       }
     }

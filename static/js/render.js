@@ -1,5 +1,7 @@
-// One message as a list item: author, time, body; its actions are added by the list.
+// One message as a list item: avatar, author, time, body; its actions are added by the
+// list, its place in a group of messages by message-groups.js.
 
+import { avatarElement } from "./avatar.js";
 import { el } from "./dom.js";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -11,6 +13,8 @@ export function messageElement(message, { me, pending = false }) {
   if (pending) item.classList.add("is-pending");
   if (message.id) item.dataset.id = String(message.id);
   if (message.client_id) item.dataset.clientId = message.client_id;
+  item.dataset.author = message.author.username;
+  if (message.created_at) item.dataset.createdAt = message.created_at;
 
   const meta = el("div", "message-meta");
   const author = el("span", "message-author", message.author.display_name || message.author.username);
@@ -36,6 +40,7 @@ export function messageElement(message, { me, pending = false }) {
   }
   body.dataset.source = message.body;
   if ((message.mentions || []).includes(me)) item.classList.add("mentions-me");
-  item.append(meta, body);
+  // The author's avatar_url, once people can upload one, replaces the initials.
+  item.append(avatarElement(message.author), meta, body);
   return item;
 }

@@ -5,6 +5,7 @@
 import { pageConstants } from "./constants.js";
 import { Composer } from "./composer.js";
 import { History } from "./history.js";
+import { MessageJump } from "./jump.js";
 import { MessageList } from "./message-list.js";
 import { newClientId, Outbox } from "./outbox.js";
 import { OutboxView } from "./outbox-view.js";
@@ -21,6 +22,7 @@ const root = document.getElementById("chat");
 const slug = root.dataset.roomSlug;
 const me = root.dataset.username;
 const controls = JSON.parse(document.getElementById("room-controls").textContent);
+const members = JSON.parse(root.dataset.members || "[]");
 const byId = (id) => document.getElementById(id);
 const composerForm = byId("composer");
 const input = byId("composer-input");
@@ -97,6 +99,8 @@ const history = new History({
   constants,
   notice,
 });
+// jump.js's jumpTo(id) reaches this from any module.
+const jump = new MessageJump({ messages, timeline, history, notice });
 const header = new RoomHeader({
   slug,
   isDirect: root.dataset.direct === "true",
@@ -105,7 +109,7 @@ const header = new RoomHeader({
 });
 const composer = new Composer({
   elements: { form: composerForm, input, suggestions: byId("mention-suggestions") },
-  members: JSON.parse(root.dataset.members || "[]"),
+  members,
   me,
   onSend: (body) => {
     const clientId = newClientId();
@@ -121,6 +125,7 @@ const outboxView = new OutboxView({
   outbox,
   list: messages.list,
   me,
+  myName: members.find((member) => member.username === me)?.display_name,
   constants,
   sendFrame: (frame) => socket.send(frame),
   toComposer: (body) => composer.append(body),
@@ -157,7 +162,8 @@ function roomGone(text) {
 // One handler per frame type; the socket answers pings itself.
 const handlers = {
   history(frame) {
-    if (notice.kind !== "final") notice.clear();
+    // What a connection problem said is over; a final word, or a link's, stays.
+    if (notice.kind !== "final" && notice.kind !== "link") notice.clear();
     const catchingUp = timeline.lastId !== null;
     timeline.advanceSync(frame.messages);
     for (const id of frame.deleted || []) messages.applyDelete(id);
@@ -226,7 +232,7 @@ posting.render();
 outboxView.restore();
 const focusId = Number(new URLSearchParams(window.location.search).get("at")) || null;
 if (focusId) {
-  history.loadAround(focusId).catch(() => notice.show("Could not load that message.")).finally(() => socket.start());
+  jump.open(focusId).finally(() => socket.start());
 } else {
   socket.start();
 }

@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from messaging.formatting import LINK_REL, PARSER, body_render
+from messaging.formatting import LINK_REL, PARSER, SYNTAX, body_render
 from messaging.models import Message
 from messaging.selectors import message_payload
 from messaging.services import message_create, message_edit
@@ -25,6 +25,11 @@ ALLOWED = {
     "br": set(),
     "strong": set(),
     "em": set(),
+    "s": set(),
+    "ul": set(),
+    "ol": {"start"},
+    "li": set(),
+    "blockquote": set(),
     "code": set(),
     "pre": set(),
     "span": {"class"},
@@ -102,6 +107,13 @@ def text_of(html: str) -> str:
         ("one\ntwo", "<p>one<br>\ntwo</p>"),
         ("one\n\ntwo", "<p>one</p>\n<p>two</p>"),
         ("plain & simple < 3", "<p>plain &amp; simple &lt; 3</p>"),
+        ("~~gone~~ now", "<p><s>gone</s> now</p>"),
+        ("- one\n- two", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>"),
+        ("* one\n* two", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>"),
+        ("1. one\n2. two", "<ol>\n<li>one</li>\n<li>two</li>\n</ol>"),
+        ("3. three\n4. four", '<ol start="3">\n<li>three</li>\n<li>four</li>\n</ol>'),
+        ("> quoted\n> still", "<blockquote>\n<p>quoted<br>\nstill</p>\n</blockquote>"),
+        ("to do:\n- **this**", "<p>to do:</p>\n<ul>\n<li><strong>this</strong></li>\n</ul>"),
     ],
 )
 def test_the_markdown_subset_renders_as_expected(body, html):
@@ -129,13 +141,29 @@ def test_links_and_bare_urls_open_in_a_new_tab_without_passing_on_anything(body,
 
 @pytest.mark.parametrize(
     "body",
-    ["# Not a heading", "- not a list", "> not a quote", "1. not numbered", "| a | b |", "---"],
+    ["# Not a heading", "| a | b |", "---", "Title ==="],
 )
 def test_syntax_outside_the_subset_stays_plain_text(body):
     html = body_render(body)
 
     assert [tag for tag, _ in elements(html)] == ["p"]
     assert text_of(html) == body
+
+
+def test_a_list_can_hold_a_quote_and_a_quote_a_list():
+    html = body_render("> - in a quote\n\n- item\n\n  > quoted in an item")
+
+    tags = [tag for tag, _ in elements(html)]
+    assert tags == ["blockquote", "ul", "li", "ul", "li", "p", "blockquote", "p"]
+    assert_inert(html)
+
+
+def test_mentions_and_links_work_inside_lists_and_quotes():
+    html = body_render("> @ada said\n- see example.com\n- ~~@ada~~", mentions=["ada"])
+
+    assert html.count('<span class="mention">@ada</span>') == 2
+    assert '<a href="http://example.com"' in html
+    assert "<s><span" in html
 
 
 def test_image_syntax_never_makes_an_image():
@@ -206,6 +234,13 @@ XSS = [
     "[@ada](javascript:alert(1))",
     "https://example.com/<script>alert(1)</script>",
     'https://example.com/"onmouseover="alert(1)',
+    "> <script>alert(1)</script>",
+    "> [click](javascript:alert(1))",
+    "- <img src=x onerror=alert(1)>\n- ok",
+    '1. <a href="javascript:alert(1)">x</a>',
+    "~~<svg onload=alert(1)>~~",
+    "> - > <iframe src=javascript:alert(1)>",
+    '9" onmouseover="alert(1). item',
 ]
 
 
@@ -263,6 +298,11 @@ FRAGMENTS = [
     "\\",
     "%0a",
     "\t",
+    "\n> ",
+    "\n- ",
+    "\n1. ",
+    "  ",
+    "~~",
 ]
 
 
@@ -330,9 +370,7 @@ def test_the_history_endpoint_serves_body_and_html_side_by_side(member, auth_cli
 # --- What one body may cost ------------------------------------------------------------
 
 # Parley's syntax on markdown-it's own rules: what a body renders as when no budget runs out.
-UNCAPPED = MarkdownIt("zero", {"linkify": True, "breaks": True, "html": False}).enable(
-    ["emphasis", "backticks", "fence", "code", "link", "linkify", "newline", "escape"]
-)
+UNCAPPED = MarkdownIt("zero", {"linkify": True, "breaks": True, "html": False}).enable(SYNTAX)
 
 
 def link_texts(html: str) -> list[str]:
@@ -460,3 +498,29 @@ def test_a_host_in_one_script_keeps_its_own_letters_and_links_to_its_punycode(bo
 
     assert [attrs["href"] for tag, attrs in elements(html) if tag == "a"] == [href]
     assert link_texts(html) == [body]
+
+
+def depth(html: str, tags: set[str]) -> int:
+    """The deepest nesting of ``tags`` in a fragment."""
+    deepest = level = 0
+    for match in re.finditer(r"<(/?)(\w+)", html):
+        if match.group(2) in tags:
+            level += -1 if match.group(1) else 1
+            deepest = max(deepest, level)
+    return deepest
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["- " * 2000, "> " * 1999 + "x", "1. " * 1333, ("- " * 9 + "x\n") * 200, "> - 1. " * 570],
+    ids=["nested bullets", "nested quotes", "nested numbers", "many deep lists", "mixed"],
+)
+def test_nested_lists_and_quotes_stop_at_the_parsers_nesting_limit(body):
+    """A body of the longest allowed length made only of markers nests at most 20 levels
+    (markdown-it's maxNesting) and renders inert."""
+    assert len(body) <= Message._meta.get_field("body").max_length
+
+    html = body_render(body)
+
+    assert depth(html, {"ul", "ol", "li", "blockquote"}) <= 20
+    assert_inert(html)

@@ -181,7 +181,7 @@ def test_results_show_the_formatted_message_and_link_to_it_in_context(auth_clien
     html = found(auth_client.get("/search/", {"q": "muffins"}))
 
     assert f'href="/rooms/lobby/?at={message.pk}"' in html
-    assert "<strong>muffins</strong>" in html
+    assert "<strong><mark>muffins</mark></strong>" in html
     assert 'rel="nofollow noopener noreferrer"' in html
 
 
@@ -248,3 +248,38 @@ def test_best_matches_first_on_postgresql_and_newest_first_on_sqlite(member):
     results = [m.pk for m in message_search(user=member.user, query="tea")]
 
     assert results == ([often.pk, once.pk] if ON_POSTGRESQL else [once.pk, often.pk])
+
+
+def test_results_mark_the_words_searched_for_in_the_formatted_message(auth_client, member):
+    message = post(
+        member.room, member.user, "**Muffins** [bake muffins](https://example.com/muffins)"
+    )
+
+    html = found(auth_client.get("/search/", {"q": "muffins"}))
+
+    assert "<strong><mark>Muffins</mark></strong>" in html
+    assert '<a href="https://example.com/muffins"' in html
+    assert "bake <mark>muffins</mark></a>" in html
+    assert f'href="/rooms/lobby/?at={message.pk}"' in html
+
+
+def test_marking_a_hostile_body_keeps_it_text(auth_client, member):
+    post(member.room, member.user, "<script>alert(1)</script> scones")
+    MessageFactory(room=member.room, author=member.user, body="<img src=x onerror=alert(1)> scones")
+
+    html = found(auth_client.get("/search/", {"q": "scones"}))
+
+    assert html.count("<mark>scones</mark>") == 2
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>scones</mark>" in html
+    assert "&lt;img src=x onerror=alert(1)&gt; <mark>scones</mark>" in html
+    assert "<script>alert(1)" not in html
+    assert "<img" not in html
+
+
+def test_the_mentions_page_marks_nothing(auth_client, member, other_member):
+    post(member.room, other_member.user, f"@{member.user.username} muffins")
+
+    html = found(auth_client.get("/mentions/"))
+
+    assert "muffins" in html
+    assert "<mark>" not in html

@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.avatars import avatar_for
 from messaging.models import BODY_MAX_LENGTH
 from rooms.models import SLOW_MODE_MAX_SECONDS, Membership, Room
 from tests.support.factories import BanFactory, MembershipFactory, RoomFactory, UserFactory
@@ -292,3 +293,26 @@ def test_slow_mode_past_its_maximum_is_refused_by_the_form_and_the_model(client_
     assert f"from 0 to {SLOW_MODE_MAX_SECONDS}." in response.content.decode()
     with pytest.raises(ValidationError):
         room.full_clean()
+
+
+def test_the_member_list_shows_each_members_avatar_beside_their_name(
+    auth_client, member, other_member
+):
+    """Initials and a colour from the username, as the room page draws them; decorative,
+    since the name is written beside it."""
+    other_member.user.display_name = "Grace <b>Hopper</b>"
+    other_member.user.save()
+
+    content = auth_client.get("/rooms/lobby/members/").content.decode()
+
+    grace = avatar_for(username=other_member.user.username, display_name="Grace <b>Hopper</b>")
+    assert grace.initials == "GB"
+    assert (
+        f'<span class="avatar avatar-{grace.color}" aria-hidden="true">GB</span>'
+        "<strong>Grace &lt;b&gt;Hopper&lt;/b&gt;</strong>"
+    ) in content
+    mine = avatar_for(username=member.user.username, display_name=member.user.shown_name)
+    assert (
+        f'<span class="avatar avatar-{mine.color}" aria-hidden="true">{mine.initials}</span>'
+        in (content)
+    )

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page, 
 from websockets.sync.client import connect
 
 from chatclient.client import cookie_header
-from chatclient.server import BIN, REPO_ROOT, LiveServer
+from chatclient.server import BIN, REPO_ROOT, LiveServer, sending_limits
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
@@ -159,3 +159,33 @@ def post_over_a_socket(server: LiveServer, slug: str, client: httpx.Client, *bod
             frame = json.loads(socket.recv(timeout=5))
             assert frame["type"] != "error", frame
             acknowledged += frame["type"] == "message.new"
+
+
+def post_through_the_service(
+    server: LiveServer, slug: str, username: str, count: int, *, days_ago: int = 0
+) -> None:
+    """``count`` messages ("Old message <n>") by ``username``, stored as if written
+    ``days_ago`` days back, a minute apart: a history longer than the rate limits let a
+    test post over a socket."""
+    code = (
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from accounts.models import User\n"
+        "from messaging.models import Message\n"
+        "from messaging.services import message_create\n"
+        "from rooms.models import Room\n"
+        f"room = Room.objects.get(slug={slug!r})\n"
+        f"author = User.objects.get(username={username!r})\n"
+        f"start = timezone.now() - timedelta(days={days_ago})\n"
+        f"for n in range({count}):\n"
+        "    message, _ = message_create(room=room, author=author, body=f'Old message {n}')\n"
+        "    Message.objects.filter(pk=message.pk).update(\n"
+        f"        created_at=start - timedelta(minutes={count} - n))\n"
+    )
+    subprocess.run(
+        [BIN / "python", "manage.py", "shell", "-c", code],
+        cwd=REPO_ROOT,
+        env={**server.env(), **sending_limits(burst=count + 10)},
+        check=True,
+        capture_output=True,
+    )
