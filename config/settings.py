@@ -282,6 +282,14 @@ PARLEY_SESSION_RECHECK = float(os.environ.get("PARLEY_SESSION_RECHECK", "60"))
 PARLEY_EVENTS_ROUND_TRIP = env_bool("PARLEY_EVENTS_ROUND_TRIP", default=False)
 
 # ---------------------------------------------------------------------------
+# Uploads (attachments/)
+# ---------------------------------------------------------------------------
+
+# Images are refused before decoding when they declare more pixels than this
+# (all frames of an animation together): a small file can decode to gigabytes.
+PARLEY_IMAGE_MAX_PIXELS = int(os.environ.get("PARLEY_IMAGE_MAX_PIXELS", str(50_000_000)))
+
+# ---------------------------------------------------------------------------
 # Authentication (django-allauth)
 # ---------------------------------------------------------------------------
 
