@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "rooms",
     "messaging",
     "audit",
+    "attachments",
     "django_tasks",
     "django_tasks_db",
     "jobs",
@@ -283,6 +284,49 @@ PARLEY_SESSION_RECHECK = float(os.environ.get("PARLEY_SESSION_RECHECK", "60"))
 PARLEY_EVENTS_ROUND_TRIP = env_bool("PARLEY_EVENTS_ROUND_TRIP", default=False)
 
 # ---------------------------------------------------------------------------
+# Uploads (attachments/)
+# ---------------------------------------------------------------------------
+
+# Images are refused before decoding when they declare more pixels than this
+# (all frames of an animation together): a small file can decode to gigabytes.
+PARLEY_IMAGE_MAX_PIXELS = int(os.environ.get("PARLEY_IMAGE_MAX_PIXELS", str(50_000_000)))
+# One uploaded file, in bytes; platform/serve gives nginx's client_max_body_size this value.
+PARLEY_UPLOAD_MAX_BYTES = int(os.environ.get("PARLEY_UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
+PARLEY_ATTACHMENTS_PER_MESSAGE = int(os.environ.get("PARLEY_ATTACHMENTS_PER_MESSAGE", "10"))
+# Uploads per user in any hour, across rooms (kept in the cache, shared by workers).
+PARLEY_UPLOADS_PER_HOUR = int(os.environ.get("PARLEY_UPLOADS_PER_HOUR", "60"))
+# Django checks who may download a file, then nginx sends it (X-Accel-Redirect to an
+# internal location over MEDIA_ROOT): platform/serve turns this on.
+PARLEY_ACCEL_REDIRECT = env_bool("PARLEY_ACCEL_REDIRECT", default=False)
+
+# Uploaded files go through Django's storage API only: folders under MEDIA_ROOT by
+# default, an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set. MEDIA_URL
+# stays unset: no file is public, every download is checked by a view.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    # Credentials come from boto3's own chain (AWS_ACCESS_KEY_ID..., roles).
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+            # Downloads redirect to URLs signed for a minute (attachments/delivery.py).
+            "querystring_auth": True,
+            "querystring_expire": 60,
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": DEFAULT_STORAGE,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# ---------------------------------------------------------------------------
 # Authentication (django-allauth)
 # ---------------------------------------------------------------------------
 
@@ -393,7 +437,10 @@ PARLEY_TASK_HEARTBEAT = float(os.environ.get("PARLEY_TASK_HEARTBEAT", "5"))
 PARLEY_TASK_MAX_ATTEMPTS = int(os.environ.get("PARLEY_TASK_MAX_ATTEMPTS", "3"))
 # Jobs the workers enqueue on a schedule, once per interval whatever the number of
 # workers: a task's dotted path -> seconds between runs (README, "Background work").
-PARLEY_PERIODIC_TASKS: dict[str, float] = {}
+PARLEY_PERIODIC_TASKS: dict[str, float] = {
+    # Uploads no message claimed within a day are removed; hourly keeps that promise to the hour.
+    "attachments.tasks.attachments_remove_unused": 3600,
+}
 
 # ---------------------------------------------------------------------------
 # Logging

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("rooms/", include("rooms.urls")),
     path("rooms/", include("messaging.urls")),
+    path("rooms/", include("attachments.urls")),
     path("dm/<str:username>/", direct_view, name="direct"),
     path("search/", search_view, name="search"),
     path("mentions/", mentions_view, name="mentions"),

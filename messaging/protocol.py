@@ -1,7 +1,8 @@
 """The websocket protocol of a room: frames in, frames out, close and error codes.
 
-Client → server: ``message.send`` ``{body, client_id}``, ``message.edit`` ``{id, body}``,
-``message.delete`` ``{id, reason?}``, ``pong`` (the answer to a ``ping``).
+Client → server: ``message.send`` ``{body, client_id, attachments?}``,
+``message.edit`` ``{id, body}``, ``message.delete`` ``{id, reason?}``, ``pong`` (the answer
+to a ``ping``).
 Server → client: ``ping``, ``history``, ``message.new``, ``message.edited``, ``message.deleted``,
 ``room.updated``, ``member.updated``, ``removed`` and ``error`` frames (see README).
 """
@@ -53,6 +54,9 @@ class ErrorCode(StrEnum):
     LOCKED = "locked"
     SLOW_MODE = "slow_mode"
     ARCHIVED = "archived"
+    # A message's attachments (attachments/services.py).
+    TOO_MANY_ATTACHMENTS = "too_many_attachments"
+    INVALID_ATTACHMENT = "invalid_attachment"
 
 
 # Refusals that pass by themselves: they carry retry_after, and the page sends again after it.
@@ -93,6 +97,8 @@ class ProtocolError(Exception):
 class SendMessage:
     body: str
     client_id: str
+    # Ids of the sender's uploads (POST /rooms/<slug>/attachments/).
+    attachments: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class MarkRead:
 Frame = SendMessage | EditMessage | DeleteMessage | Typing | MarkRead
 FRAME_TYPES = ("message.send", "message.edit", "message.delete", "typing", "read")
 REASON_MAX_LENGTH = 500
+ATTACHMENT_IDS_MAX = 100
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number is no id, not a database error
 
 
@@ -151,6 +158,9 @@ def page_constants() -> dict[str, Any]:
             "body_max_length": BODY_MAX_LENGTH,
             "reason_max_length": REASON_MAX_LENGTH,
             "history_limit": HISTORY_LIMIT,
+            # What the page checks before uploading; the server checks again.
+            "upload_max_bytes": settings.PARLEY_UPLOAD_MAX_BYTES,
+            "attachments_per_message": settings.PARLEY_ATTACHMENTS_PER_MESSAGE,
         },
         "ping_interval": settings.PARLEY_PING_INTERVAL,
         "room_state_sentences": {
@@ -266,4 +276,28 @@ def _send_parse(data: dict[str, Any], client_id: object, echo_id: str | None) ->
             ErrorCode.INVALID,
             _("client_id must be at most %(n)d characters.") % {"n": CLIENT_ID_MAX_LENGTH},
         )
-    return SendMessage(body=_text_field(data, "body", echo_id), client_id=client_id)
+    return SendMessage(
+        body=_text_field(data, "body", echo_id),
+        client_id=client_id,
+        attachments=_attachment_ids(data, echo_id),
+    )
+
+
+def _attachment_ids(data: dict[str, Any], echo_id: str | None) -> tuple[int, ...]:
+    """The ``attachments`` of a ``message.send``: a short list of ids; how many and
+    whose they may be is checked where the message is stored."""
+    ids = data.get("attachments", [])
+    if ids is None:
+        ids = []
+    if (
+        not isinstance(ids, list)
+        # Generous here, so that the count's own refusal, with its limit, comes from the service.
+        or len(ids) > ATTACHMENT_IDS_MAX
+        or not all(
+            isinstance(id_, int) and not isinstance(id_, bool) and 1 <= id_ <= MAX_ID for id_ in ids
+        )
+    ):
+        raise ProtocolError(
+            ErrorCode.INVALID, _("attachments must be a list of upload ids."), echo_id
+        )
+    return tuple(ids)

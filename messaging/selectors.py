@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db import connection
 
 from accounts.models import User
+from attachments.selectors import message_attachments_payload
 from messaging.formatting import body_render
 from messaging.models import Message
 from realtime import events
@@ -26,6 +27,7 @@ def message_payload(message: Message) -> events.MessageFields:
         created_at=events.iso_utc(message.created_at),
         edited_at=events.iso_utc(message.edited_at),
         client_id=message.client_id or None,
+        attachments=message_attachments_payload(message),
     )
 
 
@@ -55,7 +57,7 @@ def message_list(
     messages = (
         Message.objects.filter(room=room, deleted_at__isnull=True)
         .select_related("author", "room")
-        .prefetch_related("mentions__user")
+        .prefetch_related("mentions__user", "attachments")
     )
     if after is not None:
         page = list(messages.filter(id__gt=after).order_by("id")[: limit + 1])
@@ -86,7 +88,7 @@ def message_list_around(
 def message_get_by_client_id(*, room: Room, author: User, client_id: str) -> Message | None:
     return (
         Message.objects.select_related("author", "room")
-        .prefetch_related("mentions__user")
+        .prefetch_related("mentions__user", "attachments")
         .filter(room=room, author=author, client_id=client_id)
         .first()
     )
@@ -103,7 +105,9 @@ def message_changes_since(
     older = Message.objects.filter(room=room, id__lte=up_to)
     deleted = list(older.filter(deleted_at__gt=since).values_list("id", flat=True))
     edited = list(
-        older.filter(edited_at__gt=since, deleted_at__isnull=True).select_related("author", "room")
+        older.filter(edited_at__gt=since, deleted_at__isnull=True)
+        .select_related("author", "room")
+        .prefetch_related("attachments")
     )
     return edited, deleted
 

@@ -1,5 +1,6 @@
 """Writes about messages."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -7,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from attachments.services import AttachmentRejected, attachments_claim, attachments_count_check
 from audit.models import AuditLogEntry
 from audit.services import audit_record
 from messaging.formatting import body_render, mentioned_usernames
@@ -123,7 +125,13 @@ def _post_allowed(*, actor: Actor) -> None:
 
 
 def message_create(
-    *, room: Room, author: User, body: str, client_id: str = "", sender_channel: str = ""
+    *,
+    room: Room,
+    author: User,
+    body: str,
+    client_id: str = "",
+    sender_channel: str = "",
+    attachments: Sequence[int] = (),
 ) -> tuple[Message, bool]:
     """Store a message and announce it to the room once it is committed.
 
@@ -136,14 +144,20 @@ def message_create(
     that passes them uses a rate-limit token before the constraint finds it.
     ``sender_channel`` is the sending socket, which acknowledges by itself and
     so is skipped by the broadcast: the acknowledgement then does not depend
-    on the channel layer.
+    on the channel layer. ``attachments`` are ids of the author's unused
+    uploads in the room, claimed in the message's transaction: a message with
+    attachments may have an empty body.
 
     Raises ``rooms.selectors.NotAMember``, ``Room.DoesNotExist`` or
     ``MessageRejected``.
     """
     actor = room_actor_get(slug=room.slug, user=author)
     room = actor.room
-    body = message_body_clean(body)
+    body = message_body_clean(body) if body.strip() or not attachments else ""
+    try:
+        attachments_count_check(attachments)
+    except AttachmentRejected as rejected:
+        raise MessageRejected(rejected.code, rejected.detail) from None
     try:
         _post_allowed(actor=actor)
     except MessageRejected:
@@ -164,6 +178,11 @@ def message_create(
             )
             message.mentioned = mentioned
             Mention.objects.bulk_create(Mention(message=message, user=user) for user in mentioned)
+            try:
+                message.attached = attachments_claim(message=message, ids=attachments)
+            except AttachmentRejected as rejected:
+                # Raised inside the transaction: the message is not stored either.
+                raise MessageRejected(rejected.code, rejected.detail) from None
             _slow_mode_restart(actor=actor, at=message.created_at)
             # The same text acknowledges the message to its sender (message.frame_text).
             message.frame_text = frame_text = message_new_frame_text(message)

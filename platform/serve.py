@@ -55,6 +55,8 @@ DEFAULTS = {
     # default of 60 s a worker runs PostgreSQL out of connections within seconds
     # of load. 0 closes each at the end of its request (see README, "Database").
     "DATABASE_CONN_MAX_AGE": "0",
+    # Workers check downloads and nginx sends the files (nginx.conf.template, /_attachments/).
+    "PARLEY_ACCEL_REDIRECT": "true",
 }
 SERVERS = ("uvicorn", "daphne", "granian")
 GRACE_SECONDS = 10  # a stopping worker's time to close its sockets and finish requests
@@ -62,6 +64,10 @@ START_TIMEOUT = 30.0
 RESTART_DELAY = 1.0
 PR_SET_PDEATHSIG = 1
 MAX_FILES = 65536  # per nginx worker
+# The settings' PARLEY_UPLOAD_MAX_BYTES, for callers that do not ask Django (the benchmark).
+UPLOAD_MAX_BYTES = 25 * 1024 * 1024
+# Room in an upload's request for the multipart framing around the file (attachments/views.py).
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 class Stop(Exception):
@@ -164,7 +170,33 @@ def manage(*args: str, env: dict[str, str]) -> None:
         raise SystemExit(f"manage.py {args[0]} failed")
 
 
-def nginx_config(*, listen: str, ports: list[int], run_dir: Path, static_root: Path) -> str:
+def upload_settings(env: dict[str, str]) -> tuple[int, Path]:
+    """PARLEY_UPLOAD_MAX_BYTES and MEDIA_ROOT as the workers' settings have them."""
+    code = (
+        "from django.conf import settings;"
+        "print(settings.PARLEY_UPLOAD_MAX_BYTES); print(settings.MEDIA_ROOT)"
+    )
+    result = subprocess.run(  # noqa: S603 (a fixed command)
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    max_bytes, media_root = result.stdout.strip().splitlines()[-2:]
+    return int(max_bytes), Path(media_root)
+
+
+def nginx_config(
+    *,
+    listen: str,
+    ports: list[int],
+    run_dir: Path,
+    static_root: Path,
+    media_root: Path = REPO_ROOT / "media",
+    upload_max_bytes: int = UPLOAD_MAX_BYTES,
+) -> str:
     # As many connections as this process may open files (nginx cannot raise the hard limit).
     hard_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     max_files = MAX_FILES if hard_limit == resource.RLIM_INFINITY else min(MAX_FILES, hard_limit)
@@ -175,6 +207,8 @@ def nginx_config(*, listen: str, ports: list[int], run_dir: Path, static_root: P
         "run_dir": str(run_dir),
         "listen": listen,
         "static_root": str(static_root),
+        "media_root": str(media_root),
+        "upload_body_max": str(upload_max_bytes + MULTIPART_OVERHEAD),
         "upstream_servers": "\n".join(
             f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;" for port in ports
         ),
@@ -282,6 +316,7 @@ def serve(args: argparse.Namespace) -> None:
     database_ensure(env["DATABASE_URL"])
     manage("migrate", "--noinput", env=env)
     manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
+    upload_max_bytes, media_root = upload_settings(env)
 
     ports = [args.worker_port_base + n for n in range(args.workers)]
     workers = [Worker(n + 1, port, args.server, env) for n, port in enumerate(ports)]
@@ -296,6 +331,8 @@ def serve(args: argparse.Namespace) -> None:
                 ports=ports,
                 run_dir=run_dir,
                 static_root=REPO_ROOT / "staticfiles",
+                media_root=media_root,
+                upload_max_bytes=upload_max_bytes,
             )
         )
         nginx_args = [NGINX, "-p", str(run_dir), "-c", str(config), "-e", "stderr"]

@@ -32,6 +32,44 @@ def person(*, username: str, display_name: str) -> Person:
     return {"username": username, "display_name": display_name}
 
 
+class AttachmentFields(TypedDict):
+    """An uploaded file; ``url`` and ``thumbnail_url`` are checked on every request."""
+
+    id: int
+    name: str
+    size: int
+    content_type: str
+    url: str
+    # None until the thumbnail task has made it (images only), then announced
+    # with the message it belongs to as ``message.edited``.
+    thumbnail_url: str | None
+    width: int | None
+    height: int | None
+
+
+def attachment_fields(
+    *,
+    id: int,
+    name: str,
+    size: int,
+    content_type: str,
+    url: str,
+    thumbnail_url: str | None,
+    width: int | None,
+    height: int | None,
+) -> AttachmentFields:
+    return {
+        "id": id,
+        "name": name,
+        "size": size,
+        "content_type": content_type,
+        "url": url,
+        "thumbnail_url": thumbnail_url,
+        "width": width,
+        "height": height,
+    }
+
+
 class MessageFields(TypedDict):
     id: int
     room: str
@@ -42,6 +80,7 @@ class MessageFields(TypedDict):
     created_at: str | None
     edited_at: str | None
     client_id: str | None
+    attachments: list[AttachmentFields]
 
 
 def message_fields(
@@ -55,6 +94,7 @@ def message_fields(
     created_at: str | None,
     edited_at: str | None,
     client_id: str | None,
+    attachments: list[AttachmentFields],
 ) -> MessageFields:
     return {
         "id": id,
@@ -66,6 +106,7 @@ def message_fields(
         "created_at": created_at,
         "edited_at": edited_at,
         "client_id": client_id,
+        "attachments": attachments,
     }
 
 

@@ -35,6 +35,9 @@ class Action(StrEnum):
     SLOW_MODE = "room.slow_mode"
     ARCHIVE = "room.archive"
     VIEW_AUDIT = "room.audit"
+    # Uploading a file to attach is posting it: the same rules hold. Downloading
+    # one is READ, for attachments of messages still shown (attachments/selectors.py).
+    UPLOAD = "attachment.upload"
     # Not steps anyone takes but exemptions from the posting rules, kept in the
     # same table so "who is held back" has one answer.
     POST_WHEN_LOCKED = "post.when_locked"
@@ -59,6 +62,7 @@ LOWEST_ROLE: dict[Action, str] = {
     Action.SLOW_MODE: Role.MODERATOR,
     Action.ARCHIVE: Role.OWNER,
     Action.VIEW_AUDIT: Role.MODERATOR,
+    Action.UPLOAD: Role.MEMBER,
     Action.POST_WHEN_LOCKED: Role.MODERATOR,
     Action.BYPASS_SLOW_MODE: Role.MODERATOR,
 }
@@ -75,6 +79,7 @@ WRITES = {
     Action.INVITE,
     Action.LOCK,
     Action.SLOW_MODE,
+    Action.UPLOAD,
 }
 
 
@@ -190,9 +195,9 @@ def denial(
             )
     if action in {Action.EDIT_OWN, Action.DELETE_OWN} and message_author_id != actor.user.pk:
         return Denial("forbidden", _("You can only change your own messages."))
-    if action in {Action.POST, Action.EDIT_OWN}:
+    if action in {Action.POST, Action.EDIT_OWN, Action.UPLOAD}:
         membership = actor.membership
-        if membership is None and action == Action.POST:
+        if membership is None and action in {Action.POST, Action.UPLOAD}:
             # Staff read and moderate anywhere, but speak only where they joined.
             return Denial("forbidden", _("Join the room to post in it."))
         if room.is_locked and not _reaches(role, Action.POST_WHEN_LOCKED):

@@ -157,6 +157,7 @@ class RoomConsumer(SocketConsumer):
                 body=frame.body,
                 client_id=frame.client_id,
                 sender_channel=self.channel_name,
+                attachments=frame.attachments,
             ),
             client_id=frame.client_id or None,
             unavailable=_("The message could not be stored right now; it will be sent again."),

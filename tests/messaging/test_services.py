@@ -111,6 +111,7 @@ def test_message_payload_is_json_safe_and_in_utc(member):
         "created_at": payload["created_at"],
         "edited_at": None,
         "client_id": "c",
+        "attachments": [],
     }
     assert payload["created_at"].endswith("Z")
 

@@ -26,6 +26,7 @@ def test_history_gives_members_the_latest_messages_oldest_first(auth_client, mem
         "created_at",
         "edited_at",
         "client_id",
+        "attachments",
     }
     assert first["room"] == "lobby"
 

@@ -18,6 +18,18 @@ MESSAGE = {
     "created_at": "2026-11-25T23:18:24.123456Z",
     "edited_at": None,
     "client_id": "c-1",
+    "attachments": [
+        {
+            "id": 7,
+            "name": "cat.jpg",
+            "size": 48213,
+            "content_type": "image/jpeg",
+            "url": "/rooms/general/attachments/7/cat.jpg",
+            "thumbnail_url": "/rooms/general/attachments/7/thumbnail/",
+            "width": 1200,
+            "height": 800,
+        }
+    ],
 }
 ROOM = events.room_fields(
     slug="general",
@@ -171,7 +183,9 @@ def test_each_event_survives_a_json_round_trip_unchanged(built, expected):
 
 
 def test_a_message_has_the_fields_of_the_readme_and_travels_encoded_once():
-    built = events.message_fields(**MESSAGE)
+    built = events.message_fields(
+        **{**MESSAGE, "attachments": [events.attachment_fields(**MESSAGE["attachments"][0])]}
+    )
     text = events.message_new_text(built)
 
     assert (built, list(built)) == (MESSAGE, list(MESSAGE))

@@ -52,6 +52,7 @@ ALLOWED: dict[Action, set[str]] = {
     Action.READ: MEMBERS_UP,
     # Staff moderate everywhere but talk only where they have joined (docs/permissions.md).
     Action.POST: {"member", "moderator", "owner"},
+    Action.UPLOAD: {"member", "moderator", "owner"},
     Action.EDIT_OWN: MEMBERS_UP,
     Action.DELETE_OWN: MEMBERS_UP,
     Action.DELETE_ANY: MODERATORS_UP,
