@@ -111,6 +111,9 @@ def test_message_payload_is_json_safe_and_in_utc(member):
         "created_at": payload["created_at"],
         "edited_at": None,
         "client_id": "c",
+        "reply_to": None,
+        "reactions": [],
+        "pinned": False,
     }
     assert payload["created_at"].endswith("Z")
 

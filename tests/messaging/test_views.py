@@ -25,6 +25,9 @@ def test_history_gives_members_the_latest_messages_oldest_first(auth_client, mem
         "created_at",
         "edited_at",
         "client_id",
+        "reply_to",
+        "reactions",
+        "pinned",
     }
     assert first["room"] == "lobby"
 
