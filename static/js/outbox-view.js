@@ -2,6 +2,7 @@
 // text with a way to send them again, to take them back into the composer, or to copy them.
 
 import { button, el } from "./dom.js";
+import { sendFrame } from "./outbox.js";
 import { messageElement } from "./render.js";
 
 export class OutboxView {
@@ -11,8 +12,8 @@ export class OutboxView {
     this.elements = new Map(); // client id -> <li>
   }
 
-  add(clientId, body) {
-    this.#draw(this.outbox.add(clientId, body));
+  add(clientId, body, { replyTo = null } = {}) {
+    this.#draw(this.outbox.add(clientId, body, { replyTo }));
   }
 
   restore() {
@@ -67,7 +68,7 @@ export class OutboxView {
   }
 
   #sendOne(entry) {
-    return this.sendFrame({ type: "message.send", body: entry.body, client_id: entry.clientId });
+    return this.sendFrame(sendFrame(entry));
   }
 
   #draw(entry) {
