@@ -205,17 +205,16 @@ def attachment_thumbnail_make(*, attachment_id: int) -> bool:
 
 def _message_changed_announce(*, message_id: int) -> None:
     # Imported here: messaging's selectors import this app's selectors.
-    from messaging.selectors import message_payload
+    from messaging.selectors import message_payload, messages_for_payload
     from realtime import events
     from realtime.broadcast import group_send_on_commit
     from realtime.groups import room_group_name
 
-    message = (
-        Message.objects.select_related("author", "room")
-        .prefetch_related("mentions__user", "attachments")
-        .filter(pk=message_id, deleted_at__isnull=True)
-        .first()
-    )
+    # A page that was away when the thumbnail came asks for what changed since.
+    Message.objects.filter(pk=message_id).update(changed_at=timezone.now())
+    message = messages_for_payload(
+        Message.objects.filter(pk=message_id, deleted_at__isnull=True)
+    ).first()
     if message is not None:
         group_send_on_commit(
             room_group_name(message.room_id),

@@ -1,9 +1,11 @@
 """The websocket protocol of a room: frames in, frames out, close and error codes.
 
-Client → server: ``message.send`` ``{body, client_id, attachments?}``,
-``message.edit`` ``{id, body}``, ``message.delete`` ``{id, reason?}``, ``pong`` (the answer
-to a ``ping``).
+Client → server: ``message.send`` ``{body, client_id, attachments?, reply_to?}``,
+``message.edit`` ``{id, body}``, ``message.delete`` ``{id, reason?}``, ``reaction.add`` /
+``reaction.remove`` ``{id, emoji}``, ``message.pin`` / ``message.unpin`` ``{id}``, ``pong``
+(the answer to a ``ping``).
 Server → client: ``ping``, ``history``, ``message.new``, ``message.edited``, ``message.deleted``,
+``reaction.added``, ``reaction.removed``, ``message.pinned``, ``message.unpinned``,
 ``room.updated``, ``member.updated``, ``removed`` and ``error`` frames (see README).
 """
 
@@ -16,7 +18,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from messaging.models import BODY_MAX_LENGTH, CLIENT_ID_MAX_LENGTH
+from messaging.models import BODY_MAX_LENGTH, CLIENT_ID_MAX_LENGTH, REACTION_EMOJI_MAX_LENGTH
 from realtime import codes
 from realtime.codes import (  # noqa: F401  (the protocol's close codes, defined there)
     CLOSE_FLOODING,
@@ -99,6 +101,7 @@ class SendMessage:
     client_id: str
     # Ids of the sender's uploads (POST /rooms/<slug>/attachments/).
     attachments: tuple[int, ...] = ()
+    reply_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -123,8 +126,56 @@ class MarkRead:
     id: int
 
 
-Frame = SendMessage | EditMessage | DeleteMessage | Typing | MarkRead
-FRAME_TYPES = ("message.send", "message.edit", "message.delete", "typing", "read")
+@dataclass(frozen=True)
+class AddReaction:
+    id: int
+    emoji: str
+
+
+@dataclass(frozen=True)
+class RemoveReaction:
+    id: int
+    emoji: str
+
+
+@dataclass(frozen=True)
+class PinMessage:
+    id: int
+
+
+@dataclass(frozen=True)
+class UnpinMessage:
+    id: int
+
+
+Frame = (
+    SendMessage
+    | EditMessage
+    | DeleteMessage
+    | Typing
+    | MarkRead
+    | AddReaction
+    | RemoveReaction
+    | PinMessage
+    | UnpinMessage
+)
+FRAME_TYPES = (
+    "message.send",
+    "message.edit",
+    "message.delete",
+    "typing",
+    "read",
+    "reaction.add",
+    "reaction.remove",
+    "message.pin",
+    "message.unpin",
+)
+# Frames that name a message and nothing else.
+ID_FRAMES: dict[str, type[PinMessage | UnpinMessage | MarkRead]] = {
+    "read": MarkRead,
+    "message.pin": PinMessage,
+    "message.unpin": UnpinMessage,
+}
 REASON_MAX_LENGTH = 500
 ATTACHMENT_IDS_MAX = 100
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number is no id, not a database error
@@ -234,15 +285,16 @@ def frame_parse(*, text_data: str | None, bytes_data: bytes | None, max_bytes: i
             raise ProtocolError(ErrorCode.INVALID, _("active must be true or false."))
         return Typing(active=active)
     message_id = data.get("id")
-    # bool is an int in Python; an id is not.
-    if (
-        not isinstance(message_id, int)
-        or isinstance(message_id, bool)
-        or not 1 <= message_id <= MAX_ID
-    ):
+    if not _is_id(message_id):
         raise ProtocolError(ErrorCode.INVALID, _("id must be a message id."), echo_id)
-    if frame_type == "read":
-        return MarkRead(id=message_id)
+    if frame_type in ID_FRAMES:
+        return ID_FRAMES[frame_type](id=message_id)
+    if frame_type in ("reaction.add", "reaction.remove"):
+        emoji = _text_field(data, "emoji", echo_id)
+        if len(emoji) > REACTION_EMOJI_MAX_LENGTH:
+            raise ProtocolError(ErrorCode.INVALID, _("A reaction must be one emoji."), echo_id)
+        reaction = AddReaction if frame_type == "reaction.add" else RemoveReaction
+        return reaction(id=message_id, emoji=emoji)
     if frame_type == "message.edit":
         return EditMessage(id=message_id, body=_text_field(data, "body", echo_id))
     reason = data.get("reason", "")
@@ -251,6 +303,11 @@ def frame_parse(*, text_data: str | None, bytes_data: bytes | None, max_bytes: i
     if not isinstance(reason, str) or not _is_storable_text(reason):
         raise ProtocolError(ErrorCode.INVALID, _("reason must be a string."), echo_id)
     return DeleteMessage(id=message_id, reason=reason[:REASON_MAX_LENGTH])
+
+
+def _is_id(value: object) -> bool:
+    # bool is an int in Python; an id is not.
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 def _text_field(data: dict[str, Any], name: str, echo_id: str | None) -> str:
@@ -276,10 +333,16 @@ def _send_parse(data: dict[str, Any], client_id: object, echo_id: str | None) ->
             ErrorCode.INVALID,
             _("client_id must be at most %(n)d characters.") % {"n": CLIENT_ID_MAX_LENGTH},
         )
+    reply_to = data.get("reply_to")
+    if reply_to is not None and not _is_id(reply_to):
+        raise ProtocolError(
+            ErrorCode.INVALID, _("reply_to must be the id of a message, or null."), echo_id
+        )
     return SendMessage(
         body=_text_field(data, "body", echo_id),
         client_id=client_id,
         attachments=_attachment_ids(data, echo_id),
+        reply_to=reply_to,
     )
 
 
@@ -293,9 +356,7 @@ def _attachment_ids(data: dict[str, Any], echo_id: str | None) -> tuple[int, ...
         not isinstance(ids, list)
         # Generous here, so that the count's own refusal, with its limit, comes from the service.
         or len(ids) > ATTACHMENT_IDS_MAX
-        or not all(
-            isinstance(id_, int) and not isinstance(id_, bool) and 1 <= id_ <= MAX_ID for id_ in ids
-        )
+        or not all(_is_id(id_) for id_ in ids)
     ):
         raise ProtocolError(
             ErrorCode.INVALID, _("attachments must be a list of upload ids."), echo_id

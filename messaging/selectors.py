@@ -3,11 +3,14 @@
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from attachments.selectors import message_attachments_payload
 from messaging.formatting import body_render
-from messaging.models import Message
+from messaging.models import Message, MessageRevision
 from realtime import events
 from rooms.models import Room
 from rooms.selectors import rooms_joined
@@ -28,6 +31,54 @@ def message_payload(message: Message) -> events.MessageFields:
         edited_at=events.iso_utc(message.edited_at),
         client_id=message.client_id or None,
         attachments=message_attachments_payload(message),
+        reply_to=message_reply_quote(message),
+        reactions=message_reaction_counts(message),
+        pinned=message.is_pinned,
+    )
+
+
+REPLY_EXCERPT_LENGTH = 140
+
+
+def message_reply_quote(message: Message) -> events.ReplyTo | None:
+    """What a reply shows of the message it answers; the selectors fetch it with its author."""
+    if message.reply_to_id is None:
+        return None
+    quoted = message.reply_to
+    # A deleted body is never served again, not even as a quote.
+    excerpt = (
+        _("This message was deleted.")
+        if quoted.is_deleted
+        else Truncator(" ".join(quoted.body.split())).chars(REPLY_EXCERPT_LENGTH)
+    )
+    return events.reply_to(
+        id=quoted.pk,
+        author=events.person(
+            username=quoted.author.username, display_name=quoted.author.shown_name
+        ),
+        excerpt=excerpt,
+    )
+
+
+def message_reaction_counts(message: Message) -> list[events.ReactionCount]:
+    """Each emoji on the message once, in the order it was first used, with who used it.
+
+    A message just written carries ``reacted`` (none); listed ones have their
+    reactions prefetched by the selectors below.
+    """
+    reactions = getattr(message, "reacted", None)
+    if reactions is None:
+        reactions = message.reactions.all()
+    users: dict[str, list[str]] = {}
+    for reaction in sorted(reactions, key=lambda reaction: reaction.pk):
+        users.setdefault(reaction.emoji, []).append(reaction.user.username)
+    return [events.reaction_count(emoji=emoji, users=names) for emoji, names in users.items()]
+
+
+def messages_for_payload(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """``messages`` with everything ``message_payload`` reads, in a fixed number of queries."""
+    return messages.select_related("author", "room", "reply_to__author").prefetch_related(
+        "mentions__user", "reactions__user", "attachments"
     )
 
 
@@ -54,11 +105,7 @@ def message_list(
     the latest ones, or the latest ones before ``before`` (scrolling back).
     """
     # Deleted messages keep their place in the id order but are never served.
-    messages = (
-        Message.objects.filter(room=room, deleted_at__isnull=True)
-        .select_related("author", "room")
-        .prefetch_related("mentions__user", "attachments")
-    )
+    messages = messages_for_payload(Message.objects.filter(room=room, deleted_at__isnull=True))
     if after is not None:
         page = list(messages.filter(id__gt=after).order_by("id")[: limit + 1])
         return page[:limit], len(page) > limit
@@ -87,8 +134,7 @@ def message_list_around(
 
 def message_get_by_client_id(*, room: Room, author: User, client_id: str) -> Message | None:
     return (
-        Message.objects.select_related("author", "room")
-        .prefetch_related("mentions__user", "attachments")
+        messages_for_payload(Message.objects.all())
         .filter(room=room, author=author, client_id=client_id)
         .first()
     )
@@ -100,16 +146,50 @@ def message_changes_since(
     """Messages up to id ``up_to`` edited, and ids deleted, after ``since``.
 
     A reconnecting client already has those messages; catching up by id alone
-    would miss what happened to them while it was away.
+    would miss what happened to them while it was away. Reactions and pins
+    added or removed count as edits: the page replaces the whole message.
     """
     older = Message.objects.filter(room=room, id__lte=up_to)
     deleted = list(older.filter(deleted_at__gt=since).values_list("id", flat=True))
     edited = list(
-        older.filter(edited_at__gt=since, deleted_at__isnull=True)
-        .select_related("author", "room")
-        .prefetch_related("attachments")
+        messages_for_payload(
+            older.filter(Q(edited_at__gt=since) | Q(changed_at__gt=since), deleted_at__isnull=True)
+        )
     )
     return edited, deleted
+
+
+def message_pin_list(*, room: Room) -> list[Message]:
+    """The room's pinned messages, the latest pin first."""
+    return list(
+        messages_for_payload(
+            Message.objects.filter(room=room, pinned_at__isnull=False, deleted_at__isnull=True)
+        ).order_by("-pinned_at", "-id")
+    )
+
+
+def message_get_in_room(*, room: Room, message_id: int) -> Message:
+    """A message of ``room`` that is not deleted; ``Message.DoesNotExist`` otherwise."""
+    return Message.objects.select_related("author", "room").get(
+        pk=message_id, room=room, deleted_at__isnull=True
+    )
+
+
+def message_versions(*, message: Message) -> list[dict[str, str | None]]:
+    """Every text the message had, oldest first, the current one last."""
+    revisions = MessageRevision.objects.filter(message=message).order_by("id")
+    versions = [
+        {"body": revision.body, "html": revision.html, "at": events.iso_utc(revision.written_at)}
+        for revision in revisions
+    ]
+    versions.append(
+        {
+            "body": message.body,
+            "html": message.html or body_render(message.body),
+            "at": events.iso_utc(message.edited_at or message.created_at),
+        }
+    )
+    return versions
 
 
 SEARCH_LIMIT = 50

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import emoji as unicode_emoji
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,8 +13,20 @@ from attachments.services import AttachmentRejected, attachments_claim, attachme
 from audit.models import AuditLogEntry
 from audit.services import audit_record
 from messaging.formatting import body_render, mentioned_usernames
-from messaging.models import BODY_MAX_LENGTH, Mention, Message
-from messaging.selectors import message_get_by_client_id, message_new_frame_text, message_payload
+from messaging.models import (
+    BODY_MAX_LENGTH,
+    REACTION_EMOJI_MAX_LENGTH,
+    Mention,
+    Message,
+    MessageRevision,
+    Reaction,
+)
+from messaging.selectors import (
+    message_get_by_client_id,
+    message_new_frame_text,
+    message_payload,
+    messages_for_payload,
+)
 from messaging.throttle import message_token_take, retry_after_seconds
 from realtime import events
 from realtime.broadcast import group_send_on_commit
@@ -132,6 +145,7 @@ def message_create(
     client_id: str = "",
     sender_channel: str = "",
     attachments: Sequence[int] = (),
+    reply_to_id: int | None = None,
 ) -> tuple[Message, bool]:
     """Store a message and announce it to the room once it is committed.
 
@@ -146,7 +160,8 @@ def message_create(
     so is skipped by the broadcast: the acknowledgement then does not depend
     on the channel layer. ``attachments`` are ids of the author's unused
     uploads in the room, claimed in the message's transaction: a message with
-    attachments may have an empty body.
+    attachments may have an empty body. ``reply_to_id`` quotes a message of the same room
+    (one deleted since the page showed it is still quoted, as deleted).
 
     Raises ``rooms.selectors.NotAMember``, ``Room.DoesNotExist`` or
     ``MessageRejected``.
@@ -170,13 +185,20 @@ def message_create(
         if existing:
             return existing, False
         raise
+    quoted = _reply_target(room=room, message_id=reply_to_id)
     html, mentioned = _render(room=room, author=author, body=body)
     try:
         with transaction.atomic():
             message = Message.objects.create(
-                room=room, author=author, body=body, html=html, client_id=client_id
+                room=room,
+                author=author,
+                body=body,
+                html=html,
+                client_id=client_id,
+                reply_to=quoted,
             )
             message.mentioned = mentioned
+            message.reacted = []
             Mention.objects.bulk_create(Mention(message=message, user=user) for user in mentioned)
             try:
                 message.attached = attachments_claim(message=message, ids=attachments)
@@ -214,9 +236,20 @@ def message_create(
     return message, True
 
 
+def _reply_target(*, room: Room, message_id: int | None) -> Message | None:
+    if message_id is None:
+        return None
+    quoted = Message.objects.select_related("author").filter(pk=message_id, room=room).first()
+    if quoted is None:
+        raise MessageRejected(
+            "not_found", _("A reply can only quote a message of this room; that one is not.")
+        )
+    return quoted
+
+
 def _message_in_room(*, room: Room, message_id: int) -> Message:
     try:
-        return Message.objects.select_related("author", "room").get(
+        return messages_for_payload(Message.objects.all()).get(
             pk=message_id, room=room, deleted_at__isnull=True
         )
     except Message.DoesNotExist:
@@ -236,9 +269,19 @@ def message_edit(*, room: Room, user: User, message_id: int, body: str) -> Messa
         check(actor, Action.EDIT_OWN, message_author_id=message.author_id)
     except PermissionDenied as denied:
         raise MessageRejected.from_denial(denied) from None
+    earlier = MessageRevision(
+        message=message,
+        body=message.body,
+        html=message.html,
+        written_at=message.edited_at or message.created_at,
+        editor=user,
+    )
     message.body = message_body_clean(body)
     _slow_mode_check(actor=actor)
     _rate_limit_check(actor=actor)
+    # Kept before it is replaced: who may see earlier versions is a rule
+    # (Action.VIEW_EDIT_HISTORY), so the text must exist to be refused.
+    earlier.save()
     message.html, mentioned = _render(room=actor.room, author=message.author, body=message.body)
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "html", "edited_at"])
@@ -305,3 +348,123 @@ def membership_read_mark(*, room: Room, user: User, message_id: int) -> int:
             user_group_name(user.pk), events.room_read(room=room.slug, last_read_id=last_read_id)
         )
     return last_read_id
+
+
+# --- Reactions and pins: changes to a message that leave its text alone
+
+REACTIONS_PER_USER_AND_MESSAGE = 20
+
+
+def reaction_emoji_clean(emoji: str) -> str:
+    """One Unicode emoji (a sequence such as 👍🏽 or 👩‍💻 counts as one), or ``invalid``."""
+    emoji = emoji.strip()
+    if len(emoji) > REACTION_EMOJI_MAX_LENGTH or not unicode_emoji.is_emoji(emoji):
+        raise MessageRejected("invalid", _("A reaction must be one emoji."))
+    return emoji
+
+
+def _reacting_actor(*, room: Room, user: User, message_id: int) -> tuple[Actor, Message]:
+    actor = room_actor_get(slug=room.slug, user=user)
+    try:
+        check(actor, Action.REACT)
+    except PermissionDenied as denied:
+        raise MessageRejected.from_denial(denied) from None
+    return actor, _message_in_room(room=actor.room, message_id=message_id)
+
+
+def _changed(*, message: Message) -> None:
+    """A reconnecting page asks for what changed since; this is when (selectors)."""
+    Message.objects.filter(pk=message.pk).update(changed_at=timezone.now())
+
+
+@transaction.atomic
+def reaction_add(*, room: Room, user: User, message_id: int, emoji: str) -> bool:
+    """React to a message; everyone in the room sees it live.
+
+    Returns whether it was added: a reaction the user already made is left
+    alone and announced to nobody, so a page that sends twice (two tabs, a
+    double click) causes neither an error nor a second event.
+    """
+    emoji = reaction_emoji_clean(emoji)
+    actor, message = _reacting_actor(room=room, user=user, message_id=message_id)
+    mine = Reaction.objects.filter(message=message, user=user)
+    if mine.filter(emoji=emoji).exists():
+        return False
+    if mine.count() >= REACTIONS_PER_USER_AND_MESSAGE:
+        raise MessageRejected(
+            "invalid",
+            _("You can add at most %(n)d reactions to one message.")
+            % {"n": REACTIONS_PER_USER_AND_MESSAGE},
+        )
+    try:
+        # Its own savepoint: the same reaction from another tab may win the race.
+        with transaction.atomic():
+            Reaction.objects.create(message=message, user=user, emoji=emoji)
+    except IntegrityError:
+        return False
+    _changed(message=message)
+    group_send_on_commit(
+        room_group_name(actor.room.pk),
+        events.reaction_added(message_id=message.pk, emoji=emoji, user=_person(user)),
+    )
+    return True
+
+
+@transaction.atomic
+def reaction_remove(*, room: Room, user: User, message_id: int, emoji: str) -> bool:
+    """Take back one's own reaction; returns whether there was one to take back."""
+    emoji = reaction_emoji_clean(emoji)
+    actor, message = _reacting_actor(room=room, user=user, message_id=message_id)
+    removed, _counts = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+    if not removed:
+        return False
+    _changed(message=message)
+    group_send_on_commit(
+        room_group_name(actor.room.pk),
+        events.reaction_removed(message_id=message.pk, emoji=emoji, user=_person(user)),
+    )
+    return True
+
+
+def _person(user: User) -> events.Person:
+    return events.person(username=user.username, display_name=user.shown_name)
+
+
+def _pinning_actor(*, room: Room, user: User, message_id: int) -> tuple[Actor, Message]:
+    actor = room_actor_get(slug=room.slug, user=user)
+    try:
+        check(actor, Action.PIN)
+    except PermissionDenied as denied:
+        raise MessageRejected.from_denial(denied) from None
+    message = _message_in_room(room=actor.room, message_id=message_id)
+    # A pin is an event for every open page of the room, as a delete is.
+    _rate_limit_check(actor=actor)
+    return actor, message
+
+
+@transaction.atomic
+def message_pin(*, room: Room, user: User, message_id: int) -> Message:
+    """Moderators and owners pin a message for everyone; pinning it again changes nothing."""
+    actor, message = _pinning_actor(room=room, user=user, message_id=message_id)
+    if message.is_pinned:
+        return message
+    message.pinned_at = message.changed_at = timezone.now()
+    message.pinned_by = user
+    message.save(update_fields=["pinned_at", "pinned_by", "changed_at"])
+    group_send_on_commit(
+        room_group_name(actor.room.pk),
+        events.message_pinned(message=message_payload(message), pinned_by=_person(user)),
+    )
+    return message
+
+
+@transaction.atomic
+def message_unpin(*, room: Room, user: User, message_id: int) -> Message:
+    actor, message = _pinning_actor(room=room, user=user, message_id=message_id)
+    if not message.is_pinned:
+        return message
+    message.pinned_at = message.pinned_by = None
+    message.changed_at = timezone.now()
+    message.save(update_fields=["pinned_at", "pinned_by", "changed_at"])
+    group_send_on_commit(room_group_name(actor.room.pk), events.message_unpinned(id=message.pk))
+    return message

@@ -7,14 +7,17 @@ from django.views.decorators.http import require_GET
 from messaging.models import Message
 from messaging.selectors import (
     mention_list,
+    message_get_in_room,
     message_list,
     message_list_around,
     message_payload,
+    message_pin_list,
     message_search,
+    message_versions,
 )
 from rooms.models import Room
-from rooms.permissions import NO_SUCH_ROOM_SENTENCE
-from rooms.selectors import NotAMember, room_get_for_member
+from rooms.permissions import NO_SUCH_ROOM_SENTENCE, Action, Actor, denial
+from rooms.selectors import NotAMember, room_actor_get, room_get_for_member
 
 HISTORY_PAGE_MAX = 100
 
@@ -82,6 +85,41 @@ def room_messages_view(request: HttpRequest, slug: str) -> JsonResponse:
     return JsonResponse(
         {"messages": [message_payload(message) for message in messages], "has_more": has_more}
     )
+
+
+def _reader_or_404(request: HttpRequest, slug: str) -> Actor | JsonResponse:
+    """The user as a reader of the room; a 404 answer for anyone else, the signed-out too,
+    so these endpoints tell nobody outside which rooms or messages exist."""
+    try:
+        return room_actor_get(slug=slug, user=request.user)
+    except (Room.DoesNotExist, NotAMember):
+        return _error(404, NO_SUCH_ROOM_SENTENCE % {"slug": slug})
+
+
+@require_GET
+def room_pins_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """The room's pinned messages for its members, the latest pin first."""
+    actor = _reader_or_404(request, slug)
+    if isinstance(actor, JsonResponse):
+        return actor
+    pins = message_pin_list(room=actor.room)
+    return JsonResponse({"pins": [message_payload(message) for message in pins]})
+
+
+@require_GET
+def message_history_view(request: HttpRequest, slug: str, message_id: int) -> JsonResponse:
+    """Every version of an edited message, oldest first, for those the rules let see them."""
+    actor = _reader_or_404(request, slug)
+    if isinstance(actor, JsonResponse):
+        return actor
+    try:
+        message = message_get_in_room(room=actor.room, message_id=message_id)
+    except Message.DoesNotExist:
+        return _error(404, _("There is no such message in this room."))
+    refused = denial(actor, Action.VIEW_EDIT_HISTORY, message_author_id=message.author_id)
+    if refused is not None:
+        return _error(403, refused.detail)
+    return JsonResponse({"versions": message_versions(message=message)})
 
 
 @login_required

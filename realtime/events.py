@@ -70,6 +70,28 @@ def attachment_fields(
     }
 
 
+class ReplyTo(TypedDict):
+    """The message a reply quotes: enough to show the quote without loading it."""
+
+    id: int
+    author: Person
+    excerpt: str
+
+
+def reply_to(*, id: int, author: Person, excerpt: str) -> ReplyTo:
+    return {"id": id, "author": author, "excerpt": excerpt}
+
+
+class ReactionCount(TypedDict):
+    emoji: str
+    count: int
+    users: list[str]
+
+
+def reaction_count(*, emoji: str, users: list[str]) -> ReactionCount:
+    return {"emoji": emoji, "count": len(users), "users": users}
+
+
 class MessageFields(TypedDict):
     id: int
     room: str
@@ -81,6 +103,9 @@ class MessageFields(TypedDict):
     edited_at: str | None
     client_id: str | None
     attachments: list[AttachmentFields]
+    reply_to: ReplyTo | None
+    reactions: list[ReactionCount]
+    pinned: bool
 
 
 def message_fields(
@@ -95,6 +120,9 @@ def message_fields(
     edited_at: str | None,
     client_id: str | None,
     attachments: list[AttachmentFields],
+    reply_to: ReplyTo | None = None,
+    reactions: list[ReactionCount] | None = None,
+    pinned: bool = False,
 ) -> MessageFields:
     return {
         "id": id,
@@ -107,6 +135,9 @@ def message_fields(
         "edited_at": edited_at,
         "client_id": client_id,
         "attachments": attachments,
+        "reply_to": reply_to,
+        "reactions": reactions or [],
+        "pinned": pinned,
     }
 
 
@@ -204,6 +235,48 @@ class MessageDeleted(TypedDict):
 
 def message_deleted(*, id: int) -> MessageDeleted:
     return {"type": "message.deleted", "id": id}
+
+
+class ReactionChanged(TypedDict):
+    """``reaction.added`` or ``reaction.removed``: one person's emoji on one message."""
+
+    type: str
+    message_id: int
+    emoji: str
+    user: Person
+
+
+def reaction_added(*, message_id: int, emoji: str, user: Person) -> ReactionChanged:
+    return {"type": "reaction.added", "message_id": message_id, "emoji": emoji, "user": user}
+
+
+def reaction_removed(*, message_id: int, emoji: str, user: Person) -> ReactionChanged:
+    return {"type": "reaction.removed", "message_id": message_id, "emoji": emoji, "user": user}
+
+
+class MessagePinned(TypedDict):
+    type: str
+    id: int
+    message: MessageFields
+    pinned_by: Person
+
+
+def message_pinned(*, message: MessageFields, pinned_by: Person) -> MessagePinned:
+    return {
+        "type": "message.pinned",
+        "id": message["id"],
+        "message": message,
+        "pinned_by": pinned_by,
+    }
+
+
+class MessageUnpinned(TypedDict):
+    type: str
+    id: int
+
+
+def message_unpinned(*, id: int) -> MessageUnpinned:
+    return {"type": "message.unpinned", "id": id}
 
 
 class History(TypedDict):

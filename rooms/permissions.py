@@ -24,6 +24,9 @@ class Action(StrEnum):
     EDIT_OWN = "message.edit_own"
     DELETE_OWN = "message.delete_own"
     DELETE_ANY = "message.delete_any"
+    REACT = "message.react"
+    PIN = "message.pin"
+    VIEW_EDIT_HISTORY = "message.edit_history"
     INVITE = "invite"
     KICK = "member.kick"
     BAN = "member.ban"
@@ -51,6 +54,10 @@ LOWEST_ROLE: dict[Action, str] = {
     Action.EDIT_OWN: Role.MEMBER,
     Action.DELETE_OWN: Role.MEMBER,
     Action.DELETE_ANY: Role.MODERATOR,
+    Action.REACT: Role.MEMBER,
+    Action.PIN: Role.MODERATOR,
+    # Members see the earlier versions of their own messages only (denial() below).
+    Action.VIEW_EDIT_HISTORY: Role.MEMBER,
     Action.INVITE: Role.MODERATOR,
     Action.KICK: Role.MODERATOR,
     Action.BAN: Role.MODERATOR,
@@ -76,6 +83,8 @@ WRITES = {
     Action.EDIT_OWN,
     Action.DELETE_OWN,
     Action.DELETE_ANY,
+    Action.REACT,
+    Action.PIN,
     Action.INVITE,
     Action.LOCK,
     Action.SLOW_MODE,
@@ -195,6 +204,18 @@ def denial(
             )
     if action in {Action.EDIT_OWN, Action.DELETE_OWN} and message_author_id != actor.user.pk:
         return Denial("forbidden", _("You can only change your own messages."))
+    if (
+        action == Action.VIEW_EDIT_HISTORY
+        and message_author_id != actor.user.pk
+        and not _reaches(role, Action.DELETE_ANY)
+    ):
+        return Denial(
+            "forbidden",
+            _("Only its author and the room's moderators can see earlier versions of a message."),
+        )
+    if action == Action.REACT and actor.membership is None:
+        # A reaction speaks for the person, as a post does: staff join first.
+        return Denial("forbidden", _("Join the room to react in it."))
     if action in {Action.POST, Action.EDIT_OWN, Action.UPLOAD}:
         membership = actor.membership
         if membership is None and action in {Action.POST, Action.UPLOAD}:

@@ -24,6 +24,10 @@ from messaging.services import (
     message_create,
     message_delete,
     message_edit,
+    message_pin,
+    message_unpin,
+    reaction_add,
+    reaction_remove,
 )
 from messaging.throttle import frame_token_take, socket_slot_acquire, socket_slot_release
 from realtime import events
@@ -33,6 +37,10 @@ from rooms.selectors import room_get_for_member, room_member_summaries, unread_c
 room_get_for_member_async = database_sync_to_async(room_get_for_member)
 message_edit_async = database_sync_to_async(message_edit)
 message_delete_async = database_sync_to_async(message_delete)
+reaction_add_async = database_sync_to_async(reaction_add)
+reaction_remove_async = database_sync_to_async(reaction_remove)
+message_pin_async = database_sync_to_async(message_pin)
+message_unpin_async = database_sync_to_async(message_unpin)
 membership_read_mark_async = database_sync_to_async(membership_read_mark)
 socket_slot_acquire_async = database_sync_to_async(socket_slot_acquire)
 socket_slot_release_async = database_sync_to_async(socket_slot_release)

@@ -18,7 +18,11 @@ from messaging.consumers.common import (
     membership_read_mark_async,
     message_delete_async,
     message_edit_async,
+    message_pin_async,
     message_store,
+    message_unpin_async,
+    reaction_add_async,
+    reaction_remove_async,
     room_get_for_member_async,
 )
 from messaging.consumers.presence import RoomPresence
@@ -158,6 +162,7 @@ class RoomConsumer(SocketConsumer):
                 client_id=frame.client_id,
                 sender_channel=self.channel_name,
                 attachments=frame.attachments,
+                reply_to_id=frame.reply_to,
             ),
             client_id=frame.client_id or None,
             unavailable=_("The message could not be stored right now; it will be sent again."),
@@ -179,7 +184,7 @@ class RoomConsumer(SocketConsumer):
     async def message_change(
         self, change: Callable[..., Awaitable[Any]], message_id: int, **fields: str
     ) -> bool:
-        """Edits and deletes reach everyone, the sender too, as room events."""
+        """Edits, deletes, reactions and pins reach everyone, the sender too, as room events."""
         changed = await self.message_write(
             lambda: change(room=self.room, user=self.user, message_id=message_id, **fields),
             client_id=None,
@@ -187,6 +192,28 @@ class RoomConsumer(SocketConsumer):
             id=message_id,
         )
         return changed is not None
+
+    async def reaction_add_frame(self, frame: protocol.AddReaction) -> bool:
+        return await self.reaction_change(reaction_add_async, frame)
+
+    async def reaction_remove_frame(self, frame: protocol.RemoveReaction) -> bool:
+        return await self.reaction_change(reaction_remove_async, frame)
+
+    async def reaction_change(
+        self,
+        change: Callable[..., Awaitable[bool]],
+        frame: protocol.AddReaction | protocol.RemoveReaction,
+    ) -> bool:
+        """A reaction costs a frame token: cheap, but an event for every page of the room."""
+        if not await self.frame_token_take():
+            return False
+        return await self.message_change(change, frame.id, emoji=frame.emoji)
+
+    async def message_pin_frame(self, frame: protocol.PinMessage) -> bool:
+        return await self.message_change(message_pin_async, frame.id)
+
+    async def message_unpin_frame(self, frame: protocol.UnpinMessage) -> bool:
+        return await self.message_change(message_unpin_async, frame.id)
 
     async def typing_frame(self, frame: protocol.Typing) -> bool:
         if not self.typing.due(active=frame.active):
@@ -215,6 +242,10 @@ class RoomConsumer(SocketConsumer):
         protocol.DeleteMessage: message_delete_frame,
         protocol.Typing: typing_frame,
         protocol.MarkRead: read_frame,
+        protocol.AddReaction: reaction_add_frame,
+        protocol.RemoveReaction: reaction_remove_frame,
+        protocol.PinMessage: message_pin_frame,
+        protocol.UnpinMessage: message_unpin_frame,
     }
 
     async def message_write(
@@ -310,6 +341,10 @@ class RoomConsumer(SocketConsumer):
     event_handlers: ClassVar[Mapping[str, EventHandler]] = SocketConsumer.event_handlers | {
         "message.edited": SocketConsumer.forward,
         "message.deleted": SocketConsumer.forward,
+        "reaction.added": SocketConsumer.forward,
+        "reaction.removed": SocketConsumer.forward,
+        "message.pinned": SocketConsumer.forward,
+        "message.unpinned": SocketConsumer.forward,
         "room.updated": SocketConsumer.forward,
         "member.updated": member_updated_send,
         "membership.revoked": removal_close,

@@ -86,6 +86,10 @@ def _page_controls(actor: Actor) -> dict[str, bool]:
         "invite": can(actor, Action.INVITE),
         "settings": can(actor, Action.SETTINGS) or can(actor, Action.LOCK),
         "audit": can(actor, Action.VIEW_AUDIT),
+        "react": can(actor, Action.REACT),
+        "pin": can(actor, Action.PIN),
+        # Of other people's messages: everyone may see their own.
+        "edit_history": can(actor, Action.VIEW_EDIT_HISTORY),
     }
 
 

@@ -15,8 +15,9 @@ export class MessageList {
   constructor({ elements, me, constants, timeline, canModerate, ...hooks }) {
     Object.assign(this, elements); // list, scroller, emptyNote, jumpToLatest
     Object.assign(this, { me, constants, timeline, canModerate });
-    const { sendAction, beforeShow, unsentCount, composerInput } = hooks;
-    Object.assign(this, { sendAction, beforeShow, unsentCount, composerInput });
+    // decorate(item, message): what other modules add to a drawn message (message-extras.js).
+    const { sendAction, beforeShow, unsentCount, composerInput, decorate = () => {} } = hooks;
+    Object.assign(this, { sendAction, beforeShow, unsentCount, composerInput, decorate });
     this.shown = new Map(); // message id -> <li>
   }
 
@@ -107,6 +108,7 @@ export class MessageList {
   #element(message) {
     const item = messageElement(message, { me: this.me });
     this.#addActions(item);
+    this.decorate(item, message);
     return item;
   }
 

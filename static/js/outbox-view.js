@@ -3,6 +3,7 @@
 
 import { button, el } from "./dom.js";
 import { regroup, removeMessage } from "./message-groups.js";
+import { sendFrame } from "./outbox.js";
 import { messageElement } from "./render.js";
 
 export class OutboxView {
@@ -13,8 +14,8 @@ export class OutboxView {
     this.elements = new Map(); // client id -> <li>
   }
 
-  add(clientId, body) {
-    this.#draw(this.outbox.add(clientId, body));
+  add(clientId, body, { replyTo = null } = {}) {
+    this.#draw(this.outbox.add(clientId, body, { replyTo }));
   }
 
   restore() {
@@ -70,7 +71,7 @@ export class OutboxView {
   }
 
   #sendOne(entry) {
-    return this.sendFrame({ type: "message.send", body: entry.body, client_id: entry.clientId });
+    return this.sendFrame(sendFrame(entry));
   }
 
   #draw(entry) {

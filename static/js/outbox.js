@@ -13,6 +13,19 @@ export function newClientId(crypto = globalThis.crypto) {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
+function storedEntry(entry) {
+  const stored = { client_id: entry.clientId, body: entry.body };
+  if (entry.replyTo) stored.reply_to = entry.replyTo;
+  return stored;
+}
+
+// The message.send frame for an entry.
+export function sendFrame(entry) {
+  const frame = { type: "message.send", body: entry.body, client_id: entry.clientId };
+  if (entry.replyTo) frame.reply_to = entry.replyTo;
+  return frame;
+}
+
 export class Outbox {
   constructor({ storage, key, clock = realClock }) {
     this.storage = storage;
@@ -39,8 +52,9 @@ export class Outbox {
     return [...this.entries.values()].filter((entry) => !entry.failed);
   }
 
-  add(clientId, body, { failed = false } = {}) {
-    const entry = { clientId, body, failed };
+  // replyTo: the id of the message this one answers, sent as reply_to (null: none).
+  add(clientId, body, { failed = false, replyTo = null } = {}) {
+    const entry = { clientId, body, failed, replyTo };
     this.entries.set(clientId, entry);
     this.save();
     return entry;
@@ -81,10 +95,10 @@ export class Outbox {
 
   save() {
     const stored = [
-      ...this.pending().map((entry) => ({ client_id: entry.clientId, body: entry.body })),
+      ...this.pending().map((entry) => storedEntry(entry)),
       ...[...this.entries.values()]
         .filter((entry) => entry.failed)
-        .map((entry) => ({ client_id: entry.clientId, body: entry.body, failed: true })),
+        .map((entry) => ({ ...storedEntry(entry), failed: true })),
     ];
     try {
       if (stored.length) this.storage.setItem(this.key, JSON.stringify(stored));
@@ -106,7 +120,8 @@ export class Outbox {
     const restored = [];
     for (const item of stored) {
       if (item && typeof item.client_id === "string" && typeof item.body === "string") {
-        restored.push(this.add(item.client_id, item.body, { failed: item.failed === true }));
+        const replyTo = Number.isInteger(item.reply_to) ? item.reply_to : null;
+        restored.push(this.add(item.client_id, item.body, { failed: item.failed === true, replyTo }));
       }
     }
     return restored;

@@ -4,14 +4,19 @@
 
 import { pageConstants } from "./constants.js";
 import { Composer } from "./composer.js";
+import { EditHistory } from "./edit-history.js";
+import { EmojiPicker } from "./emoji-picker.js";
 import { History } from "./history.js";
 import { MessageJump } from "./jump.js";
+import { MessageExtras } from "./message-extras.js";
 import { MessageList } from "./message-list.js";
 import { newClientId, Outbox } from "./outbox.js";
 import { OutboxView } from "./outbox-view.js";
+import { PinsPanel } from "./pins.js";
 import { PostingState } from "./posting.js";
 import { Presence, TypingSender } from "./presence.js";
 import { ReadMarker } from "./read-markers.js";
+import { ReplyDraft } from "./replies.js";
 import { RoomHeader } from "./room-header.js";
 import { ReconnectingSocket, socketUrl } from "./socket.js";
 import { ConnectionBadge, Notice } from "./status.js";
@@ -26,6 +31,7 @@ const members = JSON.parse(root.dataset.members || "[]");
 const byId = (id) => document.getElementById(id);
 const composerForm = byId("composer");
 const input = byId("composer-input");
+const members = JSON.parse(root.dataset.members || "[]");
 
 const page = { stopped: false };
 const badge = new ConnectionBadge(byId("connection-state"));
@@ -56,6 +62,31 @@ function sendAction(frame) {
   return false;
 }
 
+// A reply's quote or a pin goes to its message: here if it is loaded, else the room opened at it.
+function jumpTo(id) {
+  const target = messages.element(id);
+  if (!target) {
+    window.location.assign(`${window.location.pathname}?at=${id}`);
+    return;
+  }
+  for (const focused of messages.list.querySelectorAll(".is-focused")) focused.classList.remove("is-focused");
+  target.classList.add("is-focused");
+  target.scrollIntoView({ block: "center", behavior: "smooth" });
+}
+
+const replies = new ReplyDraft({ strip: byId("reply-strip"), input });
+const pins = new PinsPanel({ url: root.dataset.pinsUrl, toggle: byId("pins-toggle"), panel: byId("pins-panel"), onJump: jumpTo });
+const extras = new MessageExtras({
+  me,
+  names: Object.fromEntries(members.map((member) => [member.username, member.display_name])),
+  controls: controls.mine,
+  sendAction,
+  replies,
+  picker: new EmojiPicker(),
+  editHistory: new EditHistory({ dialog: byId("edit-history"), historyUrl: root.dataset.historyUrl, notice }),
+  onJump: jumpTo,
+  element: (id) => messages.element(id),
+});
 const messages = new MessageList({
   elements: {
     list: byId("messages"),
@@ -71,6 +102,7 @@ const messages = new MessageList({
   beforeShow: (message) => outboxView.acknowledge(message),
   unsentCount: () => outbox.size,
   composerInput: input,
+  decorate: (item, message) => extras.decorate(item, message),
 });
 const posting = new PostingState({
   root,
@@ -113,7 +145,7 @@ const composer = new Composer({
   me,
   onSend: (body) => {
     const clientId = newClientId();
-    outboxView.add(clientId, body);
+    outboxView.add(clientId, body, { replyTo: replies.take() });
     messages.scrollToBottom();
     outboxView.send(clientId);
     typing.update(false);
@@ -173,6 +205,7 @@ const handlers = {
     if (!catchingUp) history.loadOlder.hidden = !frame.has_more;
     messages.refreshEmpty();
     if (catchingUp && frame.has_more) history.catchUp().catch(() => {});
+    if (catchingUp) pins.load().catch(() => {}); // pins made or taken back while away
     if (!catchingUp) readMarker.placeDivider();
     outboxView.flush();
     readMarker.markSoon();
@@ -192,8 +225,25 @@ const handlers = {
     else presence.typingStopped(frame.user.username);
   },
   read: (frame) => readMarker.moveTo(frame.last_read_id),
-  "message.edited": (frame) => messages.applyEdit(frame.message),
-  "message.deleted": (frame) => messages.applyDelete(frame.id),
+  "message.edited"({ message }) {
+    messages.applyEdit(message);
+    pins.edited(message);
+  },
+  "message.deleted"({ id }) {
+    messages.applyDelete(id);
+    extras.forget(id);
+    pins.unpinned(id);
+  },
+  "reaction.added": (frame) => extras.reaction(frame, true),
+  "reaction.removed": (frame) => extras.reaction(frame, false),
+  "message.pinned"(frame) {
+    extras.pinned(frame.id, true);
+    pins.pinned(frame.message);
+  },
+  "message.unpinned"(frame) {
+    extras.pinned(frame.id, false);
+    pins.unpinned(frame.id);
+  },
   "room.updated"({ room }) {
     posting.applyRoom(room);
     header.applyRoom(room);
@@ -202,7 +252,10 @@ const handlers = {
     if (!frame.is_me) return;
     // A new role brings other controls (moderation, settings): shown in place, no reload.
     const shown = header.applyRole(frame.member.role);
-    if (shown) messages.setCanModerate(shown.moderate);
+    if (shown) {
+      messages.setCanModerate(shown.moderate);
+      extras.setControls(shown);
+    }
     posting.applyMember(frame.member);
   },
   removed: (frame) => roomGone(frame.detail || constants.closeSentence(constants.close.NOT_A_MEMBER)),
@@ -230,6 +283,7 @@ document.addEventListener("visibilitychange", () => readMarker.markSoon());
 
 posting.render();
 outboxView.restore();
+pins.load().catch(() => notice.show("Could not load the pinned messages."));
 const focusId = Number(new URLSearchParams(window.location.search).get("at")) || null;
 if (focusId) {
   jump.open(focusId).finally(() => socket.start());

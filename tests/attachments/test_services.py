@@ -110,8 +110,8 @@ def test_history_reads_attachments_in_one_query_whatever_the_number_of_messages(
             attachments=[uploaded(member.user).pk, uploaded(member.user).pk],
         )
 
-    # messages, mentions, attachments
-    with django_assert_num_queries(3):
+    # messages (with authors and quoted replies), mentions, reactions, attachments
+    with django_assert_num_queries(4):
         messages, _more = message_list(room=member.room, limit=50)
         payloads = [message_payload(message) for message in messages]
 

@@ -16,6 +16,16 @@ from realtime import events
 ROOM_SOCKET_EVENTS = [
     events.message_edited(message={}),
     events.message_deleted(id=1),
+    events.reaction_added(
+        message_id=1, emoji="👍", user=events.person(username="a", display_name="")
+    ),
+    events.reaction_removed(
+        message_id=1, emoji="👍", user=events.person(username="a", display_name="")
+    ),
+    events.message_pinned(
+        message={"id": 1}, pinned_by=events.person(username="a", display_name="")
+    ),
+    events.message_unpinned(id=1),
     events.room_updated(room={}),
     events.member_updated_event(user_id=1, username="ada", role="member", muted_until=None),
     events.membership_revoked(user_id=1, reason="left"),
@@ -78,8 +88,8 @@ def test_a_frame_class_without_a_handler_cannot_be_dispatched_silently(monkeypat
 def test_an_event_without_a_handler_is_an_error_not_ignored():
     consumer = RoomConsumer()
 
-    with pytest.raises(ValueError, match=r"No handler for message type message\.pinned"):
-        asyncio.run(consumer.dispatch({"type": "message.pinned"}))
+    with pytest.raises(ValueError, match=r"No handler for message type message\.starred"):
+        asyncio.run(consumer.dispatch({"type": "message.starred"}))
 
 
 def test_strikes_count_refusals_in_a_row_and_close_past_the_limit():

@@ -170,7 +170,7 @@ BAD_FRAMES = [
     ("[1, 2]", "invalid"),
     ('"a string"', "invalid"),
     ("{}", "invalid"),
-    ('{"type": "message.pin", "id": 1}', "invalid"),
+    ('{"type": "message.star", "id": 1}', "invalid"),
     ('{"type": "message.delete", "id": "1"}', "invalid"),
     ('{"type": "message.delete", "id": true}', "invalid"),
     ('{"type": "message.edit", "id": 1}', "invalid"),

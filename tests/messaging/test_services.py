@@ -112,6 +112,9 @@ def test_message_payload_is_json_safe_and_in_utc(member):
         "edited_at": None,
         "client_id": "c",
         "attachments": [],
+        "reply_to": None,
+        "reactions": [],
+        "pinned": False,
     }
     assert payload["created_at"].endswith("Z")
 

@@ -27,6 +27,9 @@ def test_history_gives_members_the_latest_messages_oldest_first(auth_client, mem
         "edited_at",
         "client_id",
         "attachments",
+        "reply_to",
+        "reactions",
+        "pinned",
     }
     assert first["room"] == "lobby"
 

@@ -30,6 +30,9 @@ MESSAGE = {
             "height": 800,
         }
     ],
+    "reply_to": {"id": 41, "author": ADA, "excerpt": "Hi"},
+    "reactions": [{"emoji": "👍", "count": 2, "users": ["ada", "grace"]}],
+    "pinned": True,
 }
 ROOM = events.room_fields(
     slug="general",
@@ -66,6 +69,19 @@ SHAPES = [
     ),
     (events.message_edited(message=MESSAGE), {"type": "message.edited", "message": MESSAGE}),
     (events.message_deleted(id=42), {"type": "message.deleted", "id": 42}),
+    (
+        events.reaction_added(message_id=42, emoji="👍", user=ADA),
+        {"type": "reaction.added", "message_id": 42, "emoji": "👍", "user": ADA},
+    ),
+    (
+        events.reaction_removed(message_id=42, emoji="👍", user=ADA),
+        {"type": "reaction.removed", "message_id": 42, "emoji": "👍", "user": ADA},
+    ),
+    (
+        events.message_pinned(message=MESSAGE, pinned_by=ADA),
+        {"type": "message.pinned", "id": 42, "message": MESSAGE, "pinned_by": ADA},
+    ),
+    (events.message_unpinned(id=42), {"type": "message.unpinned", "id": 42}),
     (events.room_updated(room=ROOM), {"type": "room.updated", "room": ROOM}),
     (
         events.member_updated(

@@ -207,9 +207,21 @@ def test_a_plain_member_sees_the_members_but_no_controls(auth_client, member, te
 @pytest.mark.parametrize(
     ("who", "controls"),
     [
-        ("member", {"moderate": False, "invite": False, "settings": False, "audit": False}),
-        ("moderator", {"moderate": True, "invite": True, "settings": True, "audit": True}),
-        ("owner", {"moderate": True, "invite": True, "settings": True, "audit": True}),
+        (
+            "member",
+            {"moderate": False, "invite": False, "settings": False, "audit": False}
+            | {"react": True, "pin": False, "edit_history": False},
+        ),
+        (
+            "moderator",
+            {"moderate": True, "invite": True, "settings": True, "audit": True}
+            | {"react": True, "pin": True, "edit_history": True},
+        ),
+        (
+            "owner",
+            {"moderate": True, "invite": True, "settings": True, "audit": True}
+            | {"react": True, "pin": True, "edit_history": True},
+        ),
     ],
 )
 def test_the_room_page_offers_each_role_only_the_controls_it_may_use(

@@ -56,6 +56,11 @@ ALLOWED: dict[Action, set[str]] = {
     Action.EDIT_OWN: MEMBERS_UP,
     Action.DELETE_OWN: MEMBERS_UP,
     Action.DELETE_ANY: MODERATORS_UP,
+    # A reaction speaks for the person, as a post does: staff join first.
+    Action.REACT: {"member", "moderator", "owner"},
+    Action.PIN: MODERATORS_UP,
+    # Of one's own message; another's is the next test's.
+    Action.VIEW_EDIT_HISTORY: MEMBERS_UP,
     Action.INVITE: MODERATORS_UP,
     Action.KICK: MODERATORS_UP,
     Action.BAN: MODERATORS_UP,
@@ -77,6 +82,8 @@ WRITES = [
     Action.EDIT_OWN,
     Action.DELETE_OWN,
     Action.DELETE_ANY,
+    Action.REACT,
+    Action.PIN,
     Action.INVITE,
     Action.LOCK,
     Action.SLOW_MODE,
@@ -178,6 +185,22 @@ def test_nobody_acts_on_themselves(cast, room, role, action):
 
     assert refused is not None
     assert refused.code == "forbidden"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_earlier_versions_of_someone_elses_message_are_for_moderators_only(cast, room, role):
+    tess = membership_of("tess").user
+    actor = actor_get(user=cast[role], room=room)
+
+    refused = denial(actor, Action.VIEW_EDIT_HISTORY, message_author_id=tess.pk)
+
+    if role in MODERATORS_UP:
+        assert refused is None
+    else:
+        assert refused is not None
+        assert refused.code == "forbidden"
+        assert refused.detail
 
 
 @pytest.mark.django_db
