@@ -18,7 +18,7 @@ export class Outbox {
     this.storage = storage;
     this.key = key;
     this.clock = clock;
-    this.entries = new Map(); // client id -> {clientId, body, failed}
+    this.entries = new Map(); // client id -> {clientId, body, attachments, failed}
     this.retryTimer = null;
   }
 
@@ -39,8 +39,10 @@ export class Outbox {
     return [...this.entries.values()].filter((entry) => !entry.failed);
   }
 
-  add(clientId, body, { failed = false } = {}) {
-    const entry = { clientId, body, failed };
+  // attachments: the uploads the message carries, as the server described them; a resend
+  // names the same ids, so it is the same message.
+  add(clientId, body, { failed = false, attachments = [] } = {}) {
+    const entry = { clientId, body, attachments, failed };
     this.entries.set(clientId, entry);
     this.save();
     return entry;
@@ -79,12 +81,23 @@ export class Outbox {
     return entry;
   }
 
+  // The frame that sends (and resends) an entry.
+  frame(entry) {
+    const frame = { type: "message.send", body: entry.body, client_id: entry.clientId };
+    if (entry.attachments.length) frame.attachments = entry.attachments.map((attachment) => attachment.id);
+    return frame;
+  }
+
   save() {
+    const toStored = (entry) => ({
+      client_id: entry.clientId,
+      body: entry.body,
+      ...(entry.attachments.length ? { attachments: entry.attachments } : {}),
+      ...(entry.failed ? { failed: true } : {}),
+    });
     const stored = [
-      ...this.pending().map((entry) => ({ client_id: entry.clientId, body: entry.body })),
-      ...[...this.entries.values()]
-        .filter((entry) => entry.failed)
-        .map((entry) => ({ client_id: entry.clientId, body: entry.body, failed: true })),
+      ...this.pending().map(toStored),
+      ...[...this.entries.values()].filter((entry) => entry.failed).map(toStored),
     ];
     try {
       if (stored.length) this.storage.setItem(this.key, JSON.stringify(stored));
@@ -106,7 +119,8 @@ export class Outbox {
     const restored = [];
     for (const item of stored) {
       if (item && typeof item.client_id === "string" && typeof item.body === "string") {
-        restored.push(this.add(item.client_id, item.body, { failed: item.failed === true }));
+        const attachments = storedAttachments(item.attachments);
+        restored.push(this.add(item.client_id, item.body, { failed: item.failed === true, attachments }));
       }
     }
     return restored;
@@ -134,4 +148,14 @@ export class Outbox {
     if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = null;
   }
+}
+
+// Attachments as an earlier page stored them; anything without a numeric id is dropped.
+function storedAttachments(value) {
+  if (!Array.isArray(value)) return [];
+  return value.filter((attachment) => attachment
+    && Number.isInteger(attachment.id)
+    && typeof attachment.name === "string"
+    && typeof attachment.url === "string"
+    && typeof attachment.content_type === "string");
 }
