@@ -6,15 +6,16 @@ import { regroup, removeMessage } from "./message-groups.js";
 import { messageElement } from "./render.js";
 
 export class OutboxView {
-  // sendFrame(frame) -> bool; toComposer(body): Edit puts the text back for rewriting.
+  // sendFrame(frame) -> bool; toComposer(body, attachments): Edit puts the text and the
+  // files back for rewriting.
   // myName: my display name, so my avatar shows the same initials before and after sending.
   constructor({ outbox, list, me, myName = "", constants, sendFrame, toComposer, onChange }) {
     Object.assign(this, { outbox, list, me, myName, constants, sendFrame, toComposer, onChange });
     this.elements = new Map(); // client id -> <li>
   }
 
-  add(clientId, body) {
-    this.#draw(this.outbox.add(clientId, body));
+  add(clientId, body, attachments = []) {
+    this.#draw(this.outbox.add(clientId, body, { attachments }));
   }
 
   restore() {
@@ -70,12 +71,17 @@ export class OutboxView {
   }
 
   #sendOne(entry) {
-    return this.sendFrame({ type: "message.send", body: entry.body, client_id: entry.clientId });
+    return this.sendFrame(this.outbox.frame(entry));
   }
 
   #draw(entry) {
     const element = messageElement(
-      { author: { username: this.me, display_name: this.myName }, body: entry.body, client_id: entry.clientId },
+      {
+        author: { username: this.me, display_name: this.myName },
+        body: entry.body,
+        client_id: entry.clientId,
+        attachments: entry.attachments,
+      },
       { me: this.me, pending: true },
     );
     element.querySelector(".message-author").textContent = "You";
@@ -124,7 +130,7 @@ export class OutboxView {
     this.outbox.take(entry.clientId);
     removeMessage(this.elements.get(entry.clientId));
     this.elements.delete(entry.clientId);
-    this.toComposer(entry.body);
+    this.toComposer(entry.body, entry.attachments);
     this.onChange();
   }
 

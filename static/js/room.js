@@ -6,6 +6,7 @@ import { pageConstants } from "./constants.js";
 import { Composer } from "./composer.js";
 import { History } from "./history.js";
 import { MessageJump } from "./jump.js";
+import { Lightbox } from "./lightbox.js";
 import { MessageList } from "./message-list.js";
 import { newClientId, Outbox } from "./outbox.js";
 import { OutboxView } from "./outbox-view.js";
@@ -16,6 +17,7 @@ import { RoomHeader } from "./room-header.js";
 import { ReconnectingSocket, socketUrl } from "./socket.js";
 import { ConnectionBadge, Notice } from "./status.js";
 import { Timeline } from "./timeline.js";
+import { UploadTray } from "./upload-chips.js";
 
 const constants = pageConstants();
 const root = document.getElementById("chat");
@@ -79,6 +81,7 @@ const posting = new PostingState({
     roomState: byId("room-state"),
     input,
     sendButton: composerForm.querySelector("button[type=submit]"),
+    attachButton: byId("attach-button"),
   },
   notice,
   isStopped: () => page.stopped,
@@ -107,13 +110,28 @@ const header = new RoomHeader({
   input,
   controlsByRole: controls.by_role,
 });
+const uploads = new UploadTray({
+  elements: {
+    chips: byId("upload-chips"),
+    status: byId("upload-status"),
+    attachButton: byId("attach-button"),
+    fileInput: byId("attach-input"),
+    input,
+    dropZone: root,
+  },
+  url: root.dataset.uploadUrl,
+  constants,
+  onReady: () => composer.send(),
+});
+const lightbox = new Lightbox({ dialog: byId("lightbox"), within: messages.list });
 const composer = new Composer({
   elements: { form: composerForm, input, suggestions: byId("mention-suggestions") },
   members,
   me,
-  onSend: (body) => {
+  uploads,
+  onSend: (body, attachments) => {
     const clientId = newClientId();
-    outboxView.add(clientId, body);
+    outboxView.add(clientId, body, attachments);
     messages.scrollToBottom();
     outboxView.send(clientId);
     typing.update(false);
@@ -128,7 +146,10 @@ const outboxView = new OutboxView({
   myName: members.find((member) => member.username === me)?.display_name,
   constants,
   sendFrame: (frame) => socket.send(frame),
-  toComposer: (body) => composer.append(body),
+  toComposer: (body, attachments) => {
+    uploads.restore(attachments);
+    composer.append(body);
+  },
   onChange: () => messages.refreshEmpty(),
 });
 
@@ -151,7 +172,7 @@ function roomGone(text) {
   outboxView.stop();
   badge.set("offline", "Disconnected");
   notice.show(text, "final");
-  for (const id of ["composer", "composer-hint", "typing", "room-state", "leave-room", "empty-room"]) {
+  for (const id of ["composer", "composer-hint", "upload-chips", "upload-status", "typing", "room-state", "leave-room", "empty-room"]) {
     const element = byId(id);
     if (element) element.hidden = true;
   }
@@ -193,7 +214,10 @@ const handlers = {
   },
   read: (frame) => readMarker.moveTo(frame.last_read_id),
   "message.edited": (frame) => messages.applyEdit(frame.message),
-  "message.deleted": (frame) => messages.applyDelete(frame.id),
+  "message.deleted"(frame) {
+    messages.applyDelete(frame.id);
+    lightbox.closeIfGone();
+  },
   "room.updated"({ room }) {
     posting.applyRoom(room);
     header.applyRoom(room);
