@@ -21,7 +21,9 @@ export function isImage(attachment) {
 export function attachmentsElement(attachments) {
   const list = el("ul", "attachments");
   list.setAttribute("aria-label", "Attachments");
-  for (const attachment of attachments) {
+  // Pictures first, side by side; files below them.
+  const ordered = [...attachments.filter(isImage), ...attachments.filter((a) => !isImage(a))];
+  for (const attachment of ordered) {
     const item = el("li", "attachment");
     item.dataset.attachmentId = String(attachment.id);
     item.append(isImage(attachment) ? imageTrigger(attachment) : fileLink(attachment));

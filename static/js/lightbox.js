@@ -13,7 +13,7 @@ export class Lightbox {
       if (trigger && within.contains(trigger)) this.open(trigger);
     });
     dialog.querySelector(".lightbox-close").addEventListener("click", () => dialog.close());
-    // A click on the backdrop (the dialog itself, outside the figure) closes it too.
+    // A click on the backdrop (the dialog itself, outside its content) closes it too.
     dialog.addEventListener("click", (event) => {
       if (event.target === dialog) dialog.close();
     });
