@@ -140,13 +140,17 @@ def _thumbnail_enqueue(attachment_id: int) -> None:
     attachment_thumbnail_make.enqueue(attachment_id=attachment_id)
 
 
-def attachments_count_check(ids: Sequence[int]) -> None:
+def too_many_attachments() -> AttachmentRejected:
     limit = settings.PARLEY_ATTACHMENTS_PER_MESSAGE
-    if len(set(ids)) > limit:
-        raise AttachmentRejected(
-            "too_many_attachments",
-            _("A message can carry at most %(n)d attachments.") % {"n": limit},
-        )
+    return AttachmentRejected(
+        "too_many_attachments",
+        _("A message can carry at most %(n)d attachments.") % {"n": limit},
+    )
+
+
+def attachments_count_check(ids: Sequence[int]) -> None:
+    if len(set(ids)) > settings.PARLEY_ATTACHMENTS_PER_MESSAGE:
+        raise too_many_attachments()
 
 
 def attachments_claim(*, message: Message, ids: Sequence[int]) -> list[Attachment]:

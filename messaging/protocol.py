@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from attachments.services import too_many_attachments, upload_too_large
 from messaging.models import BODY_MAX_LENGTH, CLIENT_ID_MAX_LENGTH, REACTION_EMOJI_MAX_LENGTH
 from realtime import codes
 from realtime.codes import (  # noqa: F401  (the protocol's close codes, defined there)
@@ -212,6 +213,11 @@ def page_constants() -> dict[str, Any]:
             # What the page checks before uploading; the server checks again.
             "upload_max_bytes": settings.PARLEY_UPLOAD_MAX_BYTES,
             "attachments_per_message": settings.PARLEY_ATTACHMENTS_PER_MESSAGE,
+        },
+        # The page says the server's own words when it refuses a file before uploading it.
+        "upload_sentences": {
+            rejected.code: rejected.detail
+            for rejected in (upload_too_large(), too_many_attachments())
         },
         "ping_interval": settings.PARLEY_PING_INTERVAL,
         "room_state_sentences": {

@@ -1,4 +1,5 @@
-// The composer: Enter sends, Shift+Enter makes a new line, @ suggests members to mention.
+// The composer: Enter sends, Shift+Enter makes a new line, @ suggests members to mention;
+// files waiting in the upload tray go with the message.
 
 import { el } from "./dom.js";
 
@@ -6,10 +7,12 @@ const MAX_HEIGHT_PX = 200;
 const MAX_SUGGESTIONS = 6;
 
 export class Composer {
-  // onSend(body), onTyping(active), onEditLast() -> bool (ArrowUp in an empty composer).
-  constructor({ elements, members, me, onSend, onTyping, onEditLast }) {
+  // onSend(body, attachments), onTyping(active), onEditLast() -> bool (ArrowUp in an empty
+  // composer). uploads: holdSend() -> bool (uploads under way: it sends when they finish),
+  // take() -> the ready attachments.
+  constructor({ elements, members, me, onSend, onTyping, onEditLast, uploads }) {
     Object.assign(this, elements); // form, input, suggestions
-    Object.assign(this, { members, me, onSend, onTyping, onEditLast });
+    Object.assign(this, { members, me, onSend, onTyping, onEditLast, uploads });
     this.suggestionIndex = 0;
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -27,17 +30,19 @@ export class Composer {
   }
 
   send() {
+    if (this.input.disabled || this.uploads.holdSend()) return;
     const body = this.input.value.trim();
-    if (!body) return;
+    const attachments = this.uploads.take();
+    if (!body && !attachments.length) return;
     this.input.value = "";
     this.autosize();
-    this.onSend(body);
+    this.onSend(body, attachments);
   }
 
   // Text given back (an unsent message to rewrite) goes below what is already there.
   append(text) {
     const { input } = this;
-    input.value = input.value.trim() ? `${input.value}\n${text}` : text;
+    if (text) input.value = input.value.trim() ? `${input.value}\n${text}` : text;
     this.autosize();
     if (!input.disabled) input.focus();
   }

@@ -16,6 +16,7 @@ const REQUIRED = [
   "ping_interval",
   "room_state_sentences",
   "posting_sentences",
+  "upload_sentences",
 ];
 
 // Read the constants from their JSON text: a block missing a key fails here, loudly,

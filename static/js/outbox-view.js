@@ -3,19 +3,19 @@
 
 import { button, el } from "./dom.js";
 import { regroup, removeMessage } from "./message-groups.js";
-import { sendFrame } from "./outbox.js";
 import { messageElement } from "./render.js";
 
 export class OutboxView {
-  // sendFrame(frame) -> bool; toComposer(body): Edit puts the text back for rewriting.
+  // sendFrame(frame) -> bool; toComposer(body, attachments): Edit puts the text and the
+  // files back for rewriting.
   // myName: my display name, so my avatar shows the same initials before and after sending.
   constructor({ outbox, list, me, myName = "", constants, sendFrame, toComposer, onChange }) {
     Object.assign(this, { outbox, list, me, myName, constants, sendFrame, toComposer, onChange });
     this.elements = new Map(); // client id -> <li>
   }
 
-  add(clientId, body, { replyTo = null } = {}) {
-    this.#draw(this.outbox.add(clientId, body, { replyTo }));
+  add(clientId, body, { attachments = [], replyTo = null } = {}) {
+    this.#draw(this.outbox.add(clientId, body, { attachments, replyTo }));
   }
 
   restore() {
@@ -71,12 +71,17 @@ export class OutboxView {
   }
 
   #sendOne(entry) {
-    return this.sendFrame(sendFrame(entry));
+    return this.sendFrame(this.outbox.frame(entry));
   }
 
   #draw(entry) {
     const element = messageElement(
-      { author: { username: this.me, display_name: this.myName }, body: entry.body, client_id: entry.clientId },
+      {
+        author: { username: this.me, display_name: this.myName },
+        body: entry.body,
+        client_id: entry.clientId,
+        attachments: entry.attachments,
+      },
       { me: this.me, pending: true },
     );
     element.querySelector(".message-author").textContent = "You";
@@ -125,7 +130,7 @@ export class OutboxView {
     this.outbox.take(entry.clientId);
     removeMessage(this.elements.get(entry.clientId));
     this.elements.delete(entry.clientId);
-    this.toComposer(entry.body);
+    this.toComposer(entry.body, entry.attachments);
     this.onChange();
   }
 

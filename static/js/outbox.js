@@ -13,25 +13,12 @@ export function newClientId(crypto = globalThis.crypto) {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
-function storedEntry(entry) {
-  const stored = { client_id: entry.clientId, body: entry.body };
-  if (entry.replyTo) stored.reply_to = entry.replyTo;
-  return stored;
-}
-
-// The message.send frame for an entry.
-export function sendFrame(entry) {
-  const frame = { type: "message.send", body: entry.body, client_id: entry.clientId };
-  if (entry.replyTo) frame.reply_to = entry.replyTo;
-  return frame;
-}
-
 export class Outbox {
   constructor({ storage, key, clock = realClock }) {
     this.storage = storage;
     this.key = key;
     this.clock = clock;
-    this.entries = new Map(); // client id -> {clientId, body, failed}
+    this.entries = new Map(); // client id -> {clientId, body, attachments, replyTo, failed}
     this.retryTimer = null;
   }
 
@@ -52,9 +39,11 @@ export class Outbox {
     return [...this.entries.values()].filter((entry) => !entry.failed);
   }
 
-  // replyTo: the id of the message this one answers, sent as reply_to (null: none).
-  add(clientId, body, { failed = false, replyTo = null } = {}) {
-    const entry = { clientId, body, failed, replyTo };
+  // attachments: the uploads the message carries, as the server described them; a resend
+  // names the same ids, so it is the same message. replyTo: the id of the message this
+  // one answers, sent as reply_to (null: none).
+  add(clientId, body, { failed = false, attachments = [], replyTo = null } = {}) {
+    const entry = { clientId, body, attachments, replyTo, failed };
     this.entries.set(clientId, entry);
     this.save();
     return entry;
@@ -93,12 +82,25 @@ export class Outbox {
     return entry;
   }
 
+  // The frame that sends (and resends) an entry.
+  frame(entry) {
+    const frame = { type: "message.send", body: entry.body, client_id: entry.clientId };
+    if (entry.attachments.length) frame.attachments = entry.attachments.map((attachment) => attachment.id);
+    if (entry.replyTo) frame.reply_to = entry.replyTo;
+    return frame;
+  }
+
   save() {
+    const toStored = (entry) => ({
+      client_id: entry.clientId,
+      body: entry.body,
+      ...(entry.attachments.length ? { attachments: entry.attachments } : {}),
+      ...(entry.replyTo ? { reply_to: entry.replyTo } : {}),
+      ...(entry.failed ? { failed: true } : {}),
+    });
     const stored = [
-      ...this.pending().map((entry) => storedEntry(entry)),
-      ...[...this.entries.values()]
-        .filter((entry) => entry.failed)
-        .map((entry) => ({ ...storedEntry(entry), failed: true })),
+      ...this.pending().map(toStored),
+      ...[...this.entries.values()].filter((entry) => entry.failed).map(toStored),
     ];
     try {
       if (stored.length) this.storage.setItem(this.key, JSON.stringify(stored));
@@ -120,8 +122,11 @@ export class Outbox {
     const restored = [];
     for (const item of stored) {
       if (item && typeof item.client_id === "string" && typeof item.body === "string") {
+        const attachments = storedAttachments(item.attachments);
         const replyTo = Number.isInteger(item.reply_to) ? item.reply_to : null;
-        restored.push(this.add(item.client_id, item.body, { failed: item.failed === true, replyTo }));
+        restored.push(
+          this.add(item.client_id, item.body, { failed: item.failed === true, attachments, replyTo }),
+        );
       }
     }
     return restored;
@@ -149,4 +154,14 @@ export class Outbox {
     if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = null;
   }
+}
+
+// Attachments as an earlier page stored them; anything without a numeric id is dropped.
+function storedAttachments(value) {
+  if (!Array.isArray(value)) return [];
+  return value.filter((attachment) => attachment
+    && Number.isInteger(attachment.id)
+    && typeof attachment.name === "string"
+    && typeof attachment.url === "string"
+    && typeof attachment.content_type === "string");
 }

@@ -19,7 +19,7 @@ function utcMinute(time) {
 export class PostingState {
   // isStopped(): the page has nothing left to post to (removed, signed out).
   constructor({ root, constants, elements, notice, isStopped, clock = realClock }) {
-    Object.assign(this, elements); // roomState, input, sendButton
+    Object.assign(this, elements); // roomState, input, sendButton, attachButton
     Object.assign(this, { constants, notice, isStopped, clock });
     this.sentences = { ...constants.room_state_sentences, ...constants.posting_sentences };
     this.archived = root.dataset.archived === "true";
@@ -74,6 +74,7 @@ export class PostingState {
     const wasDisabled = this.input.disabled;
     this.input.disabled = Boolean(refusal) || this.isStopped();
     this.sendButton.disabled = this.input.disabled;
+    this.attachButton.disabled = this.input.disabled;
     if (wasDisabled && !this.input.disabled && document.activeElement === document.body) this.input.focus();
     if (!refusal) this.notice.clearIf("refusal");
     if (this.#muted()) {

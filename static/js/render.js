@@ -1,6 +1,7 @@
 // One message as a list item: avatar, author, time, body; its actions are added by the
 // list, its place in a group of messages by message-groups.js.
 
+import { attachmentsElement } from "./attachments-view.js";
 import { avatarElement } from "./avatar.js";
 import { el } from "./dom.js";
 
@@ -42,5 +43,9 @@ export function messageElement(message, { me, pending = false }) {
   if ((message.mentions || []).includes(me)) item.classList.add("mentions-me");
   // The author's avatar_url, once people can upload one, replaces the initials.
   item.append(avatarElement(message.author), meta, body);
+  if (message.attachments?.length) {
+    body.hidden = !message.body;
+    item.append(attachmentsElement(message.attachments));
+  }
   return item;
 }

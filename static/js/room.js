@@ -8,6 +8,7 @@ import { EditHistory } from "./edit-history.js";
 import { EmojiPicker } from "./emoji-picker.js";
 import { History } from "./history.js";
 import { MessageJump } from "./jump.js";
+import { Lightbox } from "./lightbox.js";
 import { MessageExtras } from "./message-extras.js";
 import { MessageList } from "./message-list.js";
 import { newClientId, Outbox } from "./outbox.js";
@@ -21,6 +22,7 @@ import { RoomHeader } from "./room-header.js";
 import { ReconnectingSocket, socketUrl } from "./socket.js";
 import { ConnectionBadge, Notice } from "./status.js";
 import { Timeline } from "./timeline.js";
+import { UploadTray } from "./upload-chips.js";
 
 const constants = pageConstants();
 const root = document.getElementById("chat");
@@ -31,7 +33,6 @@ const members = JSON.parse(root.dataset.members || "[]");
 const byId = (id) => document.getElementById(id);
 const composerForm = byId("composer");
 const input = byId("composer-input");
-const members = JSON.parse(root.dataset.members || "[]");
 
 const page = { stopped: false };
 const badge = new ConnectionBadge(byId("connection-state"));
@@ -111,6 +112,7 @@ const posting = new PostingState({
     roomState: byId("room-state"),
     input,
     sendButton: composerForm.querySelector("button[type=submit]"),
+    attachButton: byId("attach-button"),
   },
   notice,
   isStopped: () => page.stopped,
@@ -139,13 +141,28 @@ const header = new RoomHeader({
   input,
   controlsByRole: controls.by_role,
 });
+const uploads = new UploadTray({
+  elements: {
+    chips: byId("upload-chips"),
+    status: byId("upload-status"),
+    attachButton: byId("attach-button"),
+    fileInput: byId("attach-input"),
+    input,
+    dropZone: root,
+  },
+  url: root.dataset.uploadUrl,
+  constants,
+  onReady: () => composer.send(),
+});
+const lightbox = new Lightbox({ dialog: byId("lightbox"), within: messages.list });
 const composer = new Composer({
   elements: { form: composerForm, input, suggestions: byId("mention-suggestions") },
   members,
   me,
-  onSend: (body) => {
+  uploads,
+  onSend: (body, attachments) => {
     const clientId = newClientId();
-    outboxView.add(clientId, body, { replyTo: replies.take() });
+    outboxView.add(clientId, body, { attachments, replyTo: replies.take() });
     messages.scrollToBottom();
     outboxView.send(clientId);
     typing.update(false);
@@ -160,7 +177,10 @@ const outboxView = new OutboxView({
   myName: members.find((member) => member.username === me)?.display_name,
   constants,
   sendFrame: (frame) => socket.send(frame),
-  toComposer: (body) => composer.append(body),
+  toComposer: (body, attachments) => {
+    uploads.restore(attachments);
+    composer.append(body);
+  },
   onChange: () => messages.refreshEmpty(),
 });
 
@@ -183,7 +203,7 @@ function roomGone(text) {
   outboxView.stop();
   badge.set("offline", "Disconnected");
   notice.show(text, "final");
-  for (const id of ["composer", "composer-hint", "typing", "room-state", "leave-room", "empty-room"]) {
+  for (const id of ["composer", "composer-hint", "upload-chips", "upload-status", "typing", "room-state", "leave-room", "empty-room"]) {
     const element = byId(id);
     if (element) element.hidden = true;
   }
@@ -231,6 +251,7 @@ const handlers = {
   },
   "message.deleted"({ id }) {
     messages.applyDelete(id);
+    lightbox.closeIfGone();
     extras.forget(id);
     pins.unpinned(id);
   },

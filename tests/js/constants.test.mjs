@@ -17,6 +17,7 @@ const BLOCK = {
   ping_interval: 20,
   room_state_sentences: { archived: "This room is archived: it is read-only." },
   posting_sentences: { muted: "You are muted in this room until {until}." },
+  upload_sentences: { too_large: "Files can be at most 25 MB." },
 };
 
 test("the block's values are read as the server sent them", () => {

@@ -154,3 +154,31 @@ test("client ids are unique, with or without crypto.randomUUID", () => {
   assert.notEqual(newClientId(), newClientId());
   assert.match(newClientId(null), /^[0-9a-z]+-[0-9a-z]+$/);
 });
+
+test("a message with files is sent, and resent, naming the same uploads", () => {
+  const outbox = new Outbox({ storage: memoryStorage(), key: KEY });
+  const files = [{ id: 7, name: "cat.png", size: 10, content_type: "image/png", url: "/f/7" }];
+
+  const entry = outbox.add("c1", "", { attachments: files });
+
+  assert.deepEqual(outbox.frame(entry), { type: "message.send", body: "", client_id: "c1", attachments: [7] });
+});
+
+test("a message without files sends no attachments field", () => {
+  const outbox = new Outbox({ storage: memoryStorage(), key: KEY });
+
+  assert.deepEqual(Object.keys(outbox.frame(outbox.add("c1", "hi"))), ["type", "body", "client_id"]);
+});
+
+test("files survive a reload with their message, and stored junk is dropped", () => {
+  const storage = memoryStorage();
+  const files = [{ id: 7, name: "cat.png", size: 10, content_type: "image/png", url: "/f/7" }];
+  new Outbox({ storage, key: KEY }).add("c1", "", { attachments: files });
+  const stored = JSON.parse(storage.getItem(KEY));
+  stored[0].attachments.push({ id: "8", name: "x" });
+  storage.setItem(KEY, JSON.stringify(stored));
+
+  const [entry] = new Outbox({ storage, key: KEY }).restore();
+
+  assert.deepEqual(entry.attachments, files);
+});

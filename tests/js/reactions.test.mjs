@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { EMOJI, FREQUENT, emojiSearch } from "../../static/js/emoji-picker.js";
-import { Outbox, sendFrame } from "../../static/js/outbox.js";
+import { Outbox } from "../../static/js/outbox.js";
 import { hasReacted, reactionTitle, reactionsApply } from "../../static/js/reactions.js";
 import { excerptOf } from "../../static/js/replies.js";
 
@@ -67,9 +67,10 @@ test("a reply waits in the outbox with what it answers, and is sent with reply_t
   outbox.add("c-1", "Yes!", { replyTo: 42 });
   outbox.add("c-2", "plain");
 
-  const restored = new Outbox({ storage, key: "k" }).restore();
+  const reopened = new Outbox({ storage, key: "k" });
+  const restored = reopened.restore();
 
-  assert.deepEqual(restored.map(sendFrame), [
+  assert.deepEqual(restored.map((entry) => reopened.frame(entry)), [
     { type: "message.send", body: "Yes!", client_id: "c-1", reply_to: 42 },
     { type: "message.send", body: "plain", client_id: "c-2" },
   ]);

@@ -130,10 +130,11 @@ def serve_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def topology_start(tmp_dir: Path, *, workers: int) -> Topology:
+def topology_start(tmp_dir: Path, *, workers: int, **env: str) -> Topology:
+    """``env``: settings for serve and its workers beyond serve_env()'s."""
     require_nginx()
     ports = free_ports(workers + 1)
-    return Topology(workers, tmp_dir / "serve.log", ports[0]).start(serve_env())
+    return Topology(workers, tmp_dir / "serve.log", ports[0]).start(serve_env(**env))
 
 
 @dataclass
