@@ -64,7 +64,11 @@ def user_avatar_set(*, user: User, upload: UploadedFile) -> None:
             upload.read(), box=(AVATAR_SIDE, AVATAR_SIDE), square=True
         )
     except images.ImageRejected as rejected:
-        raise AvatarRejected(rejected.code, rejected.detail) from None
+        detail = rejected.detail
+        if rejected.code == "invalid_image":
+            # Pillow cannot tell a non-image from a broken one; either way, say what fits.
+            detail = _("That is not a PNG, JPEG, GIF or WebP image.")
+        raise AvatarRejected(rejected.code, detail) from None
     user.avatar.save("avatar.webp", ContentFile(data), save=False)
     name = user.avatar.name
     try:
