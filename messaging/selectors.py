@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db import connection
 
 from accounts.models import User
+from accounts.selectors import person_of
 from attachments.selectors import message_attachments_payload
 from messaging.formatting import body_render
 from messaging.models import Message
@@ -18,9 +19,7 @@ def message_payload(message: Message) -> events.MessageFields:
     return events.message_fields(
         id=message.pk,
         room=message.room.slug,
-        author=events.person(
-            username=message.author.username, display_name=message.author.shown_name
-        ),
+        author=person_of(message.author),
         body=message.body,
         html=message.html or body_render(message.body),
         mentions=message_mentioned_usernames(message),
