@@ -34,7 +34,7 @@ class AvatarForm(forms.Form):
     """The picture only; what it may be is decided by ``accounts.services.user_avatar_set``."""
 
     avatar = forms.FileField(
-        label=_("Avatar"),
+        label=_("Picture"),
         help_text=_("A PNG, JPEG, GIF or WebP image; it is cropped to a square."),
         widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
     )
