@@ -4,7 +4,8 @@ Mirrored line for line by ``static/js/avatar.js`` (the room page draws avatars f
 people it learns about over the socket); ``tests/support/avatar_cases.json`` pins
 both to the same answers. The palette itself is in ``static/css/parley.css``
 (``.avatar-0`` to ``.avatar-11``), every colour dark enough for white initials.
-An uploaded picture will replace the initials where ``url`` is set.
+An uploaded picture replaces the initials wherever one is set (the ``{% avatar %}``
+tag, ``avatarElement`` with a person's ``avatar_url``).
 """
 
 from dataclasses import dataclass
@@ -16,7 +17,6 @@ AVATAR_COLORS = 12
 class Avatar:
     initials: str
     color: int
-    url: str | None = None
 
 
 def avatar_initials(*, username: str, display_name: str) -> str:

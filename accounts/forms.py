@@ -30,6 +30,16 @@ class ProfileForm(forms.ModelForm):
         fields = ["display_name"]
 
 
+class AvatarForm(forms.Form):
+    """The picture only; what it may be is decided by ``accounts.services.user_avatar_set``."""
+
+    avatar = forms.FileField(
+        label=_("Picture"),
+        help_text=_("A PNG, JPEG, GIF or WebP image; it is cropped to a square."),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
+    )
+
+
 class AdminLoginForm(AdminAuthenticationForm):
     """The admin's log-in form under allauth's failed log-in limit, per IP and per account."""
 

@@ -1,3 +1,4 @@
+import secrets
 from collections.abc import Collection
 from typing import Any
 
@@ -6,10 +7,28 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def avatar_stored_name(_instance: "User", _filename: str) -> str:
+    """A random name, so a replaced picture never shares a stored name with the old one."""
+    return f"avatars/{secrets.token_hex(16)}.webp"
+
+
 class User(AbstractUser):
     """A Parley user; ``display_name`` is what others see beside messages."""
 
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
+    # A square WebP made by accounts.services.user_avatar_set, never the uploaded file.
+    # Defaults in the database too, so code that predates the columns (a deploy's old
+    # processes, a migration test's old models) can still add users.
+    avatar = models.FileField(
+        _("avatar"),
+        upload_to=avatar_stored_name,
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    # In the avatar's URL and raised on every change, so a picture can be cached for long.
+    avatar_version = models.PositiveIntegerField(_("avatar version"), default=0, db_default=0)
 
     def __str__(self) -> str:
         return self.username

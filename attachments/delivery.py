@@ -26,8 +26,10 @@ CACHE_SECONDS = 3600
 
 
 def stored_file_response(
-    *, stored: FieldFile, content_type: str, display_name: str
+    *, stored: FieldFile, content_type: str, display_name: str, max_age: int = CACHE_SECONDS
 ) -> HttpResponse:
+    """``max_age``: how long the browser may keep the file; longer only where the URL
+    changes with the file (avatars carry a version)."""
     inline = content_type in INLINE_TYPES
     served_type = content_type if inline else OCTET_STREAM
     disposition = content_disposition_header(as_attachment=not inline, filename=display_name)
@@ -40,7 +42,7 @@ def stored_file_response(
             parameters={
                 "ResponseContentType": served_type,
                 "ResponseContentDisposition": disposition,
-                "ResponseCacheControl": f"private, max-age={CACHE_SECONDS}",
+                "ResponseCacheControl": f"private, max-age={max_age}",
             },
             expire=SIGNED_URL_SECONDS,
         )
@@ -57,6 +59,6 @@ def stored_file_response(
     response["X-Content-Type-Options"] = "nosniff"
     # Even opened directly, a file can run no script and reach no cookie.
     response["Content-Security-Policy"] = "sandbox"
-    patch_cache_control(response, private=True, max_age=CACHE_SECONDS)
+    patch_cache_control(response, private=True, max_age=max_age)
     patch_vary_headers(response, ["Cookie"])
     return response

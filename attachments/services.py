@@ -50,7 +50,7 @@ def upload_too_large() -> AttachmentRejected:
     )
 
 
-def _upload_slot_take(*, user_id: int) -> int:
+def upload_slot_take(*, user_id: int) -> int:
     """Count an upload in the user's current hour; 0 if allowed, else seconds to wait.
 
     A window per clock hour in the cache, shared by all workers: a counter
@@ -87,7 +87,7 @@ def attachment_upload(*, slug: str, user: User, upload: UploadedFile) -> Attachm
     if not upload.size:
         raise AttachmentRejected("empty", _("That file is empty."))
     # Counted before any decoding, so a stream of refused bombs is limited too.
-    if wait := _upload_slot_take(user_id=user.pk):
+    if wait := upload_slot_take(user_id=user.pk):
         raise AttachmentRejected(
             "rate_limited",
             _("You can upload %(n)d files an hour; try again in %(m)d minutes.")

@@ -128,6 +128,8 @@ class LiveServer:
             # Every test signs people up; real hashing costs each sign-up and log-in
             # most of a second. Ignored by the settings when a test runs DEBUG off.
             FAST_PASSWORD_HASHING="true",  # noqa: S106 - a switch, not a password
+            # Uploads (avatars, attachments) stay with the server's own files.
+            MEDIA_ROOT=str(self.tmp_dir / "media"),
         )
         if self.database_url:
             env["DATABASE_URL"] = self.database_url

@@ -295,6 +295,9 @@ PARLEY_UPLOAD_MAX_BYTES = int(os.environ.get("PARLEY_UPLOAD_MAX_BYTES", str(25 *
 PARLEY_ATTACHMENTS_PER_MESSAGE = int(os.environ.get("PARLEY_ATTACHMENTS_PER_MESSAGE", "10"))
 # Uploads per user in any hour, across rooms (kept in the cache, shared by workers).
 PARLEY_UPLOADS_PER_HOUR = int(os.environ.get("PARLEY_UPLOADS_PER_HOUR", "60"))
+# One avatar upload, in bytes; it is stored as a 256 px square WebP whatever its size. Avatar
+# changes count against PARLEY_UPLOADS_PER_HOUR.
+PARLEY_AVATAR_MAX_BYTES = int(os.environ.get("PARLEY_AVATAR_MAX_BYTES", str(5 * 1024 * 1024)))
 # Django checks who may download a file, then nginx sends it (X-Accel-Redirect to an
 # internal location over MEDIA_ROOT): platform/serve turns this on.
 PARLEY_ACCEL_REDIRECT = env_bool("PARLEY_ACCEL_REDIRECT", default=False)

@@ -8,6 +8,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import person_of
 from attachments.selectors import message_attachments_payload
 from messaging.formatting import body_render
 from messaging.models import Message, MessageRevision
@@ -21,9 +22,7 @@ def message_payload(message: Message) -> events.MessageFields:
     return events.message_fields(
         id=message.pk,
         room=message.room.slug,
-        author=events.person(
-            username=message.author.username, display_name=message.author.shown_name
-        ),
+        author=person_of(message.author),
         body=message.body,
         html=message.html or body_render(message.body),
         mentions=message_mentioned_usernames(message),
@@ -53,9 +52,7 @@ def message_reply_quote(message: Message) -> events.ReplyTo | None:
     )
     return events.reply_to(
         id=quoted.pk,
-        author=events.person(
-            username=quoted.author.username, display_name=quoted.author.shown_name
-        ),
+        author=person_of(quoted.author),
         excerpt=excerpt,
     )
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import person_of
 from attachments.services import AttachmentRejected, attachments_claim, attachments_count_check
 from audit.models import AuditLogEntry
 from audit.services import audit_record
@@ -405,7 +406,7 @@ def reaction_add(*, room: Room, user: User, message_id: int, emoji: str) -> bool
     _changed(message=message)
     group_send_on_commit(
         room_group_name(actor.room.pk),
-        events.reaction_added(message_id=message.pk, emoji=emoji, user=_person(user)),
+        events.reaction_added(message_id=message.pk, emoji=emoji, user=person_of(user)),
     )
     return True
 
@@ -421,13 +422,9 @@ def reaction_remove(*, room: Room, user: User, message_id: int, emoji: str) -> b
     _changed(message=message)
     group_send_on_commit(
         room_group_name(actor.room.pk),
-        events.reaction_removed(message_id=message.pk, emoji=emoji, user=_person(user)),
+        events.reaction_removed(message_id=message.pk, emoji=emoji, user=person_of(user)),
     )
     return True
-
-
-def _person(user: User) -> events.Person:
-    return events.person(username=user.username, display_name=user.shown_name)
 
 
 def _pinning_actor(*, room: Room, user: User, message_id: int) -> tuple[Actor, Message]:
@@ -453,7 +450,7 @@ def message_pin(*, room: Room, user: User, message_id: int) -> Message:
     message.save(update_fields=["pinned_at", "pinned_by", "changed_at"])
     group_send_on_commit(
         room_group_name(actor.room.pk),
-        events.message_pinned(message=message_payload(message), pinned_by=_person(user)),
+        events.message_pinned(message=message_payload(message), pinned_by=person_of(user)),
     )
     return message
 

@@ -26,10 +26,12 @@ def iso_utc(moment: datetime | None) -> str | None:
 class Person(TypedDict):
     username: str
     display_name: str
+    # The uploaded picture (accounts.selectors.person_of), or None: initials then.
+    avatar_url: str | None
 
 
-def person(*, username: str, display_name: str) -> Person:
-    return {"username": username, "display_name": display_name}
+def person(*, username: str, display_name: str, avatar_url: str | None = None) -> Person:
+    return {"username": username, "display_name": display_name, "avatar_url": avatar_url}
 
 
 class AttachmentFields(TypedDict):

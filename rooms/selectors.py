@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import avatar_url
 from rooms.models import Ban, Invitation, Membership, Room
 from rooms.permissions import Actor, is_site_staff, oversees
 
@@ -149,13 +150,24 @@ def room_members_named(*, room: Room, usernames: set[str]) -> list[User]:
 
 
 def room_member_summaries(*, room: Room) -> list[dict]:
-    """Id, username and shown name of every active member: what presence is built from."""
+    """Id, username, shown name and avatar of every active member: what presence is built from."""
     return [
-        {"id": pk, "username": username, "display_name": display_name or username}
-        for pk, username, display_name in _memberships()
+        {
+            "id": pk,
+            "username": username,
+            "display_name": display_name or username,
+            "avatar_url": avatar_url(user_id=pk, avatar=avatar, version=version),
+        }
+        for pk, username, display_name, avatar, version in _memberships()
         .filter(room=room)
         .order_by("user__username")
-        .values_list("user_id", "user__username", "user__display_name")
+        .values_list(
+            "user_id",
+            "user__username",
+            "user__display_name",
+            "user__avatar",
+            "user__avatar_version",
+        )
     ]
 
 

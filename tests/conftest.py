@@ -51,6 +51,18 @@ def _events_round_trip(settings):
 
 
 @pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded files (avatars, attachments) land in the test's own folder, never the
+    checkout's media/, through the file system storage whatever the environment says."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def wall_clock() -> Iterator[time_machine.Traveller]:
     """The wall clock (``time.time()``, ``timezone.now()``) stopped where it is, moved only by
     ``wall_clock.shift(seconds)``: presence, the rate limits and slow mode read it, so a test

@@ -90,7 +90,11 @@ def presence_snapshot(*, room: Room) -> list[events.Person]:
     members = room_member_summaries(room=room)
     online = presence_online(room_id=room.pk, user_ids=[member["id"] for member in members])
     return [
-        events.person(username=member["username"], display_name=member["display_name"])
+        events.person(
+            username=member["username"],
+            display_name=member["display_name"],
+            avatar_url=member["avatar_url"],
+        )
         for member in members
         if member["id"] in online
     ]

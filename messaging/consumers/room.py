@@ -9,6 +9,7 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from accounts.selectors import person_of
 from messaging import protocol
 from messaging.consumers.base import EventHandler, SocketConsumer, frames_too_fast
 from messaging.consumers.common import (
@@ -100,7 +101,7 @@ class RoomConsumer(SocketConsumer):
         if not started:
             return
         self.room = room
-        self.me = events.person(username=self.user.username, display_name=self.user.shown_name)
+        self.me = person_of(self.user)
         self.typing = TypingThrottle(clock=self.clock)
         first = [history] if after_error is None else [after_error, history]
         self.outbound.release(*[await self.encode_json(frame) for frame in first])

@@ -133,7 +133,11 @@ def room_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     }
     context["members_json"] = json.dumps(
         [
-            {"username": member["username"], "display_name": member["display_name"]}
+            {
+                "username": member["username"],
+                "display_name": member["display_name"],
+                "avatar_url": member["avatar_url"],
+            }
             for member in room_member_summaries(room=room)
         ]
     )

@@ -28,7 +28,7 @@ export function avatarColor({ username }) {
 
 // Decorative: the person's name is always written beside it.
 export function avatarElement(person) {
-  // Where an uploaded picture will come in: a person with an avatar_url shows it instead.
+  // An uploaded picture (accounts.selectors.person_of builds the URL) replaces the initials.
   if (person.avatar_url) {
     const image = el("img", "avatar");
     image.src = person.avatar_url;

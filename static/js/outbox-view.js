@@ -8,9 +8,9 @@ import { messageElement } from "./render.js";
 export class OutboxView {
   // sendFrame(frame) -> bool; toComposer(body, attachments): Edit puts the text and the
   // files back for rewriting.
-  // myName: my display name, so my avatar shows the same initials before and after sending.
-  constructor({ outbox, list, me, myName = "", constants, sendFrame, toComposer, onChange }) {
-    Object.assign(this, { outbox, list, me, myName, constants, sendFrame, toComposer, onChange });
+  // myName and myAvatarUrl: so my avatar looks the same before and after sending.
+  constructor({ outbox, list, me, myName = "", myAvatarUrl = null, constants, sendFrame, toComposer, onChange }) {
+    Object.assign(this, { outbox, list, me, myName, myAvatarUrl, constants, sendFrame, toComposer, onChange });
     this.elements = new Map(); // client id -> <li>
   }
 
@@ -77,7 +77,7 @@ export class OutboxView {
   #draw(entry) {
     const element = messageElement(
       {
-        author: { username: this.me, display_name: this.myName },
+        author: { username: this.me, display_name: this.myName, avatar_url: this.myAvatarUrl },
         body: entry.body,
         client_id: entry.clientId,
         attachments: entry.attachments,

@@ -41,7 +41,7 @@ export function messageElement(message, { me, pending = false }) {
   }
   body.dataset.source = message.body;
   if ((message.mentions || []).includes(me)) item.classList.add("mentions-me");
-  // The author's avatar_url, once people can upload one, replaces the initials.
+  // The author's avatar_url, when they uploaded a picture, replaces the initials.
   item.append(avatarElement(message.author), meta, body);
   if (message.attachments?.length) {
     body.hidden = !message.body;

@@ -175,6 +175,7 @@ const outboxView = new OutboxView({
   list: messages.list,
   me,
   myName: members.find((member) => member.username === me)?.display_name,
+  myAvatarUrl: members.find((member) => member.username === me)?.avatar_url,
   constants,
   sendFrame: (frame) => socket.send(frame),
   toComposer: (body, attachments) => {

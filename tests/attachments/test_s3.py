@@ -9,6 +9,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.support.attachments import upload
+from tests.support.avatars import with_avatar
 from tests.support.images import image_bytes
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +96,20 @@ def test_a_file_that_is_not_an_image_is_a_download_from_the_bucket_too(
     with urllib.request.urlopen(signed, timeout=10) as fetched:  # noqa: S310 (our own moto)
         assert fetched.headers["Content-Type"] == "application/octet-stream"
         assert fetched.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_an_avatar_is_stored_in_the_bucket_and_served_through_the_same_signed_redirect(
+    s3_bucket, auth_client, user
+):
+    """Avatars share the attachments' delivery helper, with their long cache in the URL."""
+    with_avatar(user)
+
+    [stored] = s3_bucket.list_objects_v2(Bucket=BUCKET)["Contents"]
+    assert stored["Key"] == user.avatar.name
+    response = auth_client.get(f"/accounts/avatars/{user.pk}/{user.avatar_version}.webp")
+    assert response.status_code == 302
+    assert "no-store" in response["Cache-Control"]
+    with urllib.request.urlopen(response["Location"], timeout=10) as fetched:  # noqa: S310
+        assert fetched.headers["Content-Type"] == "image/webp"
+        assert fetched.headers["Cache-Control"] == "private, max-age=2592000"
+        assert fetched.read()[8:12] == b"WEBP"

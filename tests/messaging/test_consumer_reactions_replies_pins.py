@@ -34,7 +34,7 @@ async def test_a_reaction_reaches_both_members_with_who_made_it(
         "type": "reaction.added",
         "message_id": posted.pk,
         "emoji": "👍",
-        "user": {"username": "ada", "display_name": "Ada Lovelace"},
+        "user": {"username": "ada", "display_name": "Ada Lovelace", "avatar_url": None},
     }
     assert await ada.receive_json_from() == expected
     assert await grace.receive_json_from() == expected
@@ -112,7 +112,7 @@ async def test_a_reply_carries_its_quote_to_everyone(open_socket, member, other_
     assert mine == theirs
     assert mine["message"]["reply_to"] == {
         "id": posted.pk,
-        "author": {"username": "grace", "display_name": "Grace Hopper"},
+        "author": {"username": "grace", "display_name": "Grace Hopper", "avatar_url": None},
         "excerpt": "Lunch at noon?",
     }
 
@@ -161,7 +161,11 @@ async def test_a_moderators_pin_and_unpin_reach_every_member(
 
     assert (pinned["type"], pinned["id"]) == ("message.pinned", posted.pk)
     assert pinned["message"]["pinned"] is True
-    assert pinned["pinned_by"] == {"username": "mona", "display_name": "Mona Moderator"}
+    assert pinned["pinned_by"] == {
+        "username": "mona",
+        "display_name": "Mona Moderator",
+        "avatar_url": None,
+    }
 
 
 async def test_catching_up_with_since_brings_back_messages_whose_reactions_changed(

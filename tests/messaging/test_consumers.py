@@ -58,6 +58,7 @@ async def test_member_is_greeted_with_the_last_50_messages_oldest_first(open_soc
     assert history["messages"][0]["author"] == {
         "username": "ada",
         "display_name": "Ada Lovelace",
+        "avatar_url": None,
     }
 
 
@@ -125,7 +126,11 @@ async def test_a_message_reaches_every_member_after_it_is_stored(open_socket, me
     assert message["body"] == "Hello, Lobby!"
     assert message["room"] == "lobby"
     assert message["client_id"] == "abc-123"
-    assert message["author"] == {"username": "ada", "display_name": "Ada Lovelace"}
+    assert message["author"] == {
+        "username": "ada",
+        "display_name": "Ada Lovelace",
+        "avatar_url": None,
+    }
     assert message["created_at"].endswith("Z")
     assert await receiver.receive_nothing()
 

@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from messaging import typing_notices
 from messaging.consumers.base import SocketConsumer
 from messaging.presence import presence_enter, presence_leave, presence_online, presence_ttl
+from tests.support.avatars import with_avatar
 from tests.support.clock import ManualClock
 from tests.support.factories import MembershipFactory, UserFactory
 from tests.support.sockets import close_code, joined
@@ -22,7 +23,7 @@ from tests.support.sockets import close_code, joined
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REDIS_CACHE_URL = "redis://127.0.0.1:6379/12"
-ADA = {"username": "ada", "display_name": "Ada Lovelace"}
+ADA = {"username": "ada", "display_name": "Ada Lovelace", "avatar_url": None}
 
 
 async def settled(communicator, *, quiet: float = 0.2) -> list[dict]:
@@ -70,6 +71,19 @@ async def test_a_page_is_told_who_is_online_right_after_the_history(
     snapshot = await communicator.receive_json_from()
 
     assert snapshot == {"type": "presence", "online": [ADA]}
+
+
+async def test_presence_names_the_avatar_of_a_member_who_uploaded_one(
+    open_socket, member, other_member, media_root
+):
+    await database_sync_to_async(with_avatar)(member.user)
+    communicator = await open_socket(member.user, query="presence=1")
+    await joined(communicator)
+
+    snapshot = await communicator.receive_json_from()
+
+    url = f"/accounts/avatars/{member.user.pk}/{member.user.avatar_version}.webp"
+    assert snapshot == {"type": "presence", "online": [{**ADA, "avatar_url": url}]}
 
 
 async def test_a_member_opening_the_room_appears_online_to_the_others(
@@ -361,5 +375,9 @@ async def test_typing_names_the_typist_by_display_name_or_username(open_socket, 
     await typist.send_json_to({"type": "typing", "active": True})
 
     assert await settled(ada) == [
-        {"type": "typing", "user": {"username": "plain", "display_name": "plain"}, "active": True}
+        {
+            "type": "typing",
+            "user": {"username": "plain", "display_name": "plain", "avatar_url": None},
+            "active": True,
+        }
     ]

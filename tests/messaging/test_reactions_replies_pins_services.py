@@ -148,7 +148,7 @@ def test_a_reply_quotes_the_author_and_the_start_of_the_original(member, other_m
 
     assert message_payload(reply)["reply_to"] == {
         "id": message.pk,
-        "author": {"username": "grace", "display_name": "Grace Hopper"},
+        "author": {"username": "grace", "display_name": "Grace Hopper", "avatar_url": None},
         "excerpt": "Lunch at noon?",
     }
 

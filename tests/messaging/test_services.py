@@ -7,7 +7,8 @@ from messaging.models import Message
 from messaging.selectors import message_list, message_payload
 from messaging.services import MessageRejected, membership_read_mark, message_create
 from rooms.selectors import NotAMember
-from tests.support.factories import MessageFactory
+from tests.support.avatars import with_avatar
+from tests.support.factories import MessageFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +105,7 @@ def test_message_payload_is_json_safe_and_in_utc(member):
     assert payload == {
         "id": message.pk,
         "room": "lobby",
-        "author": {"username": "ada", "display_name": "Ada Lovelace"},
+        "author": {"username": "ada", "display_name": "Ada Lovelace", "avatar_url": None},
         "body": "hi",
         "html": "<p>hi</p>",
         "mentions": [],
@@ -180,3 +181,34 @@ def test_a_non_member_moving_a_read_marker_tells_no_page(
         last_read = membership_read_mark(room=member.room, user=outsider, message_id=message.pk)
 
     assert (last_read, sent) == (0, [])
+
+
+def test_message_payload_names_the_authors_avatar_url_when_they_uploaded_one(member, media_root):
+    with_avatar(member.user)
+    message = MessageFactory(room=member.room, author=member.user, body="hi")
+
+    (listed,), _more = message_list(room=member.room, limit=10)
+
+    expected = f"/accounts/avatars/{member.user.pk}/{member.user.avatar_version}.webp"
+    assert message_payload(message)["author"]["avatar_url"] == expected
+    assert message_payload(listed)["author"] == {
+        "username": "ada",
+        "display_name": "Ada Lovelace",
+        "avatar_url": expected,
+    }
+
+
+def test_listing_messages_of_authors_with_avatars_costs_no_query_per_author(
+    room, media_root, django_assert_num_queries
+):
+    for n in range(3):
+        MessageFactory(room=room, author=with_avatar(UserFactory(username=f"author{n}")))
+    expected_queries = (
+        4  # the messages with their authors and quotes, mentions, reactions, attachments
+    )
+
+    with django_assert_num_queries(expected_queries):
+        messages, _more = message_list(room=room, limit=10)
+        payloads = [message_payload(message) for message in messages]
+
+    assert all(payload["author"]["avatar_url"] for payload in payloads)

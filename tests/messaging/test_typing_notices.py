@@ -60,6 +60,6 @@ async def test_a_typing_notice_reaches_the_rooms_presence_group_at_once():
 
     assert await asyncio.wait_for(layer.receive(channel), 1) == {
         "type": "typing",
-        "user": {"username": "ada", "display_name": "Ada Lovelace"},
+        "user": {"username": "ada", "display_name": "Ada Lovelace", "avatar_url": None},
         "active": True,
     }

@@ -224,3 +224,11 @@ def test_a_time_in_another_zone_keeps_its_offset():
     moment = datetime(2026, 11, 25, 23, 0, tzinfo=timezone(timedelta(hours=1)))
 
     assert events.iso_utc(moment) == "2026-11-25T23:00:00+01:00"
+
+
+def test_a_person_carries_an_avatar_url_null_without_one():
+    """The README's person: ``{"username", "display_name", "avatar_url"}``."""
+    assert ADA == {"username": "ada", "display_name": "Ada Lovelace", "avatar_url": None}
+    with_picture = events.person(username="ada", display_name="Ada", avatar_url="/a/1.webp")
+    assert list(with_picture) == ["username", "display_name", "avatar_url"]
+    assert json.loads(json.dumps(with_picture)) == with_picture

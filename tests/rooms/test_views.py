@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.avatars import avatar_for
 from messaging.models import BODY_MAX_LENGTH
 from rooms.models import SLOW_MODE_MAX_SECONDS, Membership, Room
+from tests.support.avatars import with_avatar
 from tests.support.factories import BanFactory, MembershipFactory, RoomFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -316,3 +317,16 @@ def test_the_member_list_shows_each_members_avatar_beside_their_name(
         f'<span class="avatar avatar-{mine.color}" aria-hidden="true">{mine.initials}</span>'
         in (content)
     )
+
+
+def test_the_member_list_and_the_room_page_show_an_uploaded_avatar(
+    auth_client, member, other_member, media_root
+):
+    grace = with_avatar(other_member.user)
+    url = f"/accounts/avatars/{grace.pk}/{grace.avatar_version}.webp"
+
+    members = auth_client.get("/rooms/lobby/members/").content.decode()
+    room_page = auth_client.get("/rooms/lobby/").content.decode()
+
+    assert f'<img class="avatar" src="{url}" alt=""><strong>Grace Hopper</strong>' in members
+    assert f"&quot;avatar_url&quot;: &quot;{url}&quot;" in room_page
