@@ -31,7 +31,6 @@ const members = JSON.parse(root.dataset.members || "[]");
 const byId = (id) => document.getElementById(id);
 const composerForm = byId("composer");
 const input = byId("composer-input");
-const members = JSON.parse(root.dataset.members || "[]");
 
 const page = { stopped: false };
 const badge = new ConnectionBadge(byId("connection-state"));
