@@ -40,6 +40,13 @@ export function emojiSearch(query, list = EMOJI) {
     .map(([emoji]) => emoji);
 }
 
+// The picker's main grid: with no query every emoji but the frequent ones (shown above it),
+// with one every match; so each emoji is offered once.
+export function pickerGrid(query, list = EMOJI) {
+  const found = emojiSearch(query, list);
+  return query.trim() ? found : found.filter((emoji) => !FREQUENT.includes(emoji));
+}
+
 export class EmojiPicker {
   constructor() {
     this.element = el("div", "emoji-picker");
@@ -86,7 +93,8 @@ export class EmojiPicker {
   }
 
   #fill() {
-    const found = emojiSearch(this.search.value);
+    const found = pickerGrid(this.search.value);
+    this.frequent.hidden = this.search.value.trim() !== "";
     this.grid.replaceChildren(...found.map((emoji) => this.#choice(emoji)));
     if (!found.length) this.grid.append(el("p", "emoji-none", "No emoji match."));
   }
