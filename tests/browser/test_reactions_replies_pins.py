@@ -33,6 +33,7 @@ def test_a_reaction_appears_live_and_each_person_toggles_their_own(room: RoomOfT
     ada.send("Lunch at noon?")
     expect(grace.message("Lunch at noon?")).to_have_count(1)
 
+    ada.message("Lunch at noon?").hover()  # the action bar shows on hover
     ada.message("Lunch at noon?").locator(".message-react").click()
     ada.page.get_by_role("button", name="React with 👍").click()
 
@@ -73,6 +74,7 @@ def test_a_reply_quotes_and_jumps_to_the_original_and_pins_show_for_everyone(
     expect(ada.message("filler 11")).to_have_count(1)
 
     original = ada.message("Who brings the cake")
+    original.hover()
     original.locator(".message-reply").click()
     expect(ada.page.locator("#reply-strip")).to_contain_text("Who brings the cake on Friday?")
     ada.send("I do, chocolate.")
@@ -85,9 +87,11 @@ def test_a_reply_quotes_and_jumps_to_the_original_and_pins_show_for_everyone(
 
     # Ada owns the room: she pins; Grace, a member, is offered no pin button.
     expect(grace.page.locator(".message-pin")).to_have_count(0)
+    original.hover()
     original.locator(".message-pin").click()
     expect(grace.message("Who brings the cake").locator(".message-pinned")).to_have_count(1)
     expect(grace.page.locator("#pins-toggle .pins-count")).to_have_text("1")
+    ada.message("I do, chocolate.").hover()
     ada.message("I do, chocolate.").locator(".message-react").click()
     ada.page.get_by_role("button", name="React with 🎉").click()
     expect(grace.message("I do, chocolate.").locator(".reaction-chip")).to_have_text("🎉1")
@@ -104,6 +108,7 @@ def test_a_reply_quotes_and_jumps_to_the_original_and_pins_show_for_everyone(
     reply.scroll_into_view_if_needed()
     grace.shoot(screenshots_dir, "reply-reactions-pin", prefix="reactions")
 
+    original.hover()
     original.locator(".message-pin").click()  # unpin
     expect(grace.page.locator("#pins-toggle .pins-count")).to_have_text("")
     expect(grace.message("Who brings the cake").locator(".message-pinned")).to_have_count(0)
@@ -117,6 +122,7 @@ def test_the_author_opens_the_earlier_versions_and_other_members_see_plain_text(
     ada.open_room(room.slug)
     grace.send("Meeting at 3pm in room B")
     expect(ada.message("Meeting at 3pm")).to_have_count(1)
+    grace.message("Meeting at 3pm").hover()
     grace.message("Meeting at 3pm").locator(".message-edit").click()
     edit = grace.page.locator(".message-edit-form textarea")
     edit.fill("Meeting at 4pm in room B")

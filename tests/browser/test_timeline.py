@@ -53,6 +53,7 @@ def test_one_authors_messages_in_a_row_share_one_name_and_a_link_to_one_is_copie
 
     # Deleting the head of a group makes the next message its head.
     first = ada.message("First from Ada")
+    first.hover()
     first.get_by_role("button", name="Delete").click()
     first.locator(".message-delete-form [type=submit]").click()
     expect(grace.bodies("First from Ada")).to_have_count(0)
