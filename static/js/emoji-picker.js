@@ -27,6 +27,7 @@ export const EMOJI = [
   ["🤷", "shrug dunno"], ["🤦", "facepalm"], ["🙈", "see no evil monkey"], ["💀", "skull dead"],
   ["🏆", "trophy win"], ["🎯", "target bullseye"], ["📈", "chart up growth"], ["📉", "chart down"],
 ];
+const GAP_PX = 6; // between the picker and its opener or the viewport's edge
 export const FREQUENT = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
 
 // The emoji whose words start with every word of the query; all of them for an empty one.
@@ -38,6 +39,13 @@ export function emojiSearch(query, list = EMOJI) {
       return terms.every((term) => emoji === term || known.some((word) => word.startsWith(term)));
     })
     .map(([emoji]) => emoji);
+}
+
+// The picker's main grid: with no query every emoji but the frequent ones (shown above it),
+// with one every match; so each emoji is offered once.
+export function pickerGrid(query, list = EMOJI) {
+  const found = emojiSearch(query, list);
+  return query.trim() ? found : found.filter((emoji) => !FREQUENT.includes(emoji));
 }
 
 export class EmojiPicker {
@@ -64,6 +72,10 @@ export class EmojiPicker {
     document.addEventListener("pointerdown", (event) => {
       if (!this.element.hidden && !this.element.contains(event.target) && event.target !== this.opener) this.close();
     });
+    // Fixed in place, it would part from its message as the list scrolls.
+    document.addEventListener("scroll", (event) => {
+      if (!this.element.contains(event.target)) this.close();
+    }, true);
     this.onChoose = null;
     this.opener = null;
   }
@@ -72,10 +84,11 @@ export class EmojiPicker {
   open(opener, onChoose) {
     this.opener = opener;
     this.onChoose = onChoose;
-    opener.closest("li.message").append(this.element);
+    if (!this.element.isConnected) document.body.append(this.element);
     this.search.value = "";
     this.#fill();
     this.element.hidden = false;
+    this.#place();
     this.frequent.querySelector("button").focus();
   }
 
@@ -85,8 +98,21 @@ export class EmojiPicker {
     this.opener?.focus();
   }
 
+  // Fixed to the viewport, below the opener or above it when there is no room below, and
+  // never past either side: a message at the bottom of a phone's screen keeps its picker.
+  #place() {
+    const anchor = this.opener.getBoundingClientRect();
+    const { width, height } = this.element.getBoundingClientRect();
+    const fitsBelow = anchor.bottom + GAP_PX + height <= window.innerHeight - GAP_PX;
+    const top = fitsBelow ? anchor.bottom + GAP_PX : Math.max(GAP_PX, anchor.top - GAP_PX - height);
+    const left = Math.min(Math.max(GAP_PX, anchor.right - width), window.innerWidth - GAP_PX - width);
+    this.element.style.top = `${Math.round(top)}px`;
+    this.element.style.left = `${Math.round(Math.max(GAP_PX, left))}px`;
+  }
+
   #fill() {
-    const found = emojiSearch(this.search.value);
+    const found = pickerGrid(this.search.value);
+    this.frequent.hidden = this.search.value.trim() !== "";
     this.grid.replaceChildren(...found.map((emoji) => this.#choice(emoji)));
     if (!found.length) this.grid.append(el("p", "emoji-none", "No emoji match."));
   }

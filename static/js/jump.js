@@ -1,16 +1,11 @@
 // Jumping to one message: scrolled into view and highlighted, loaded first when it is
-// older than what the page shows. ?at=<id> links open the room this way, and any module
-// (a reply's quoted excerpt) calls jumpTo(id) without holding the page's objects.
+// older than what the page shows. ?at=<id> links open the room this way; a reply's quote
+// and the pins panel call MessageJump.to(id).
 
-export const JUMP_EVENT = "parley:jump-to";
 export const NOT_HERE = "That message is not in this room, or was deleted.";
 
 // Past this many pages of scrolling back, the room is opened again at the message.
 const MAX_PAGES_BACK = 10;
-
-export function jumpTo(id) {
-  document.dispatchEvent(new CustomEvent(JUMP_EVENT, { detail: { id: Number(id) } }));
-}
 
 // The link to a message: this page's address with ?at=<id>, nothing else.
 export function messageLink(pageUrl, id) {
@@ -21,9 +16,8 @@ export function messageLink(pageUrl, id) {
 }
 
 export class MessageJump {
-  constructor({ messages, timeline, history, notice, events = document, navigate = (url) => window.location.assign(url) }) {
+  constructor({ messages, timeline, history, notice, navigate = (url) => window.location.assign(url) }) {
     Object.assign(this, { messages, timeline, history, notice, navigate });
-    events.addEventListener(JUMP_EVENT, (event) => this.to(event.detail.id));
   }
 
   // Opening the room at a message, before the socket starts.

@@ -1,5 +1,6 @@
 // What a message carries besides its text: the quote it replies to, its reactions, its
-// pin, the way to its earlier versions, and the buttons for them (React, Reply, Pin).
+// pin, the way to its earlier versions, and the buttons for them (React, Reply, Pin) at
+// the front of the list's action bar.
 // The list calls decorate() for every message it draws; events update them in place.
 
 import { button, el } from "./dom.js";
@@ -22,7 +23,7 @@ export class MessageExtras {
     const body = item.querySelector(".message-body");
     if (message.reply_to) body.before(quoteElement(message.reply_to, this.onJump));
     body.after(this.#chips(message));
-    item.querySelector(".message-meta").append(this.#tools(item, message));
+    item.querySelector(".message-actions").prepend(...this.#tools(message));
     this.#markPinned(item, message.pinned);
     this.#editedMarker(item, message);
   }
@@ -61,8 +62,9 @@ export class MessageExtras {
     this.sendAction({ type: add ? "reaction.add" : "reaction.remove", id, emoji });
   }
 
-  #tools(item, message) {
-    const tools = el("span", "message-tools");
+  // React, Reply and Pin, for the list's action bar.
+  #tools(message) {
+    const tools = [];
     if (this.controls.react) {
       const react = button("message-react", "React");
       react.setAttribute("aria-haspopup", "dialog");
@@ -72,20 +74,18 @@ export class MessageExtras {
           if (!hasReacted(current?.reactions, emoji, this.me)) this.#react(message.id, emoji, true);
         }),
       );
-      tools.append(react);
+      tools.push(react);
     }
-    {
-      const reply = button("message-reply", "Reply");
-      reply.addEventListener("click", () => this.replies.start(this.messages.get(message.id) || message));
-      tools.append(reply);
-    }
+    const reply = button("message-reply", "Reply");
+    reply.addEventListener("click", () => this.replies.start(this.messages.get(message.id) || message));
+    tools.push(reply);
     if (this.controls.pin) {
       const pin = button("message-pin");
       pin.addEventListener("click", () => {
         const pinned = this.messages.get(message.id)?.pinned;
         this.sendAction({ type: pinned ? "message.unpin" : "message.pin", id: message.id });
       });
-      tools.append(pin);
+      tools.push(pin);
     }
     return tools;
   }

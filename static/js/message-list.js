@@ -85,15 +85,16 @@ export class MessageList {
     this.jumpToLatest.hidden = true;
   }
 
-  // A role change: delete buttons appear on, or leave, other people's messages.
+  // A role change: delete buttons appear on, or leave, other people's messages; the rest
+  // of each action bar (message-extras.js adds to it) stays.
   setCanModerate(canModerate) {
     if (canModerate === this.canModerate) return;
     this.canModerate = canModerate;
     for (const item of this.shown.values()) {
       if (item.classList.contains("is-mine")) continue;
-      item.querySelector(".message-actions")?.remove();
+      item.querySelector(".message-delete")?.remove();
       item.querySelector(".message-delete-form")?.remove();
-      this.#addActions(item);
+      if (canModerate) item.querySelector(".message-actions").append(this.#deleteButton(item, false));
     }
   }
 
@@ -112,9 +113,12 @@ export class MessageList {
     return item;
   }
 
+  // The message's one action bar; message-extras.js puts React, Reply and Pin first.
   #addActions(item) {
     const mine = item.classList.contains("is-mine");
-    const actions = el("span", "message-actions");
+    const actions = el("div", "message-actions");
+    actions.setAttribute("role", "group");
+    actions.setAttribute("aria-label", "Message actions");
     const copyLink = button("message-copy-link", "Copy link");
     copyLink.addEventListener("click", () => copyMessageLink(item, actions));
     actions.append(copyLink);
@@ -123,12 +127,14 @@ export class MessageList {
       edit.addEventListener("click", () => this.#startEdit(item));
       actions.append(edit);
     }
-    if (mine || this.canModerate) {
-      const remove = button("message-delete", "Delete");
-      remove.addEventListener("click", () => this.#startDelete(item, mine));
-      actions.append(remove);
-    }
-    item.querySelector(".message-meta").append(actions);
+    if (mine || this.canModerate) actions.append(this.#deleteButton(item, mine));
+    item.append(actions);
+  }
+
+  #deleteButton(item, mine) {
+    const remove = button("message-delete", "Delete");
+    remove.addEventListener("click", () => this.#startDelete(item, mine));
+    return remove;
   }
 
   #startEdit(item) {

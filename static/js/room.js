@@ -63,20 +63,8 @@ function sendAction(frame) {
   return false;
 }
 
-// A reply's quote or a pin goes to its message: here if it is loaded, else the room opened at it.
-function jumpTo(id) {
-  const target = messages.element(id);
-  if (!target) {
-    window.location.assign(`${window.location.pathname}?at=${id}`);
-    return;
-  }
-  for (const focused of messages.list.querySelectorAll(".is-focused")) focused.classList.remove("is-focused");
-  target.classList.add("is-focused");
-  target.scrollIntoView({ block: "center", behavior: "smooth" });
-}
-
 const replies = new ReplyDraft({ strip: byId("reply-strip"), input });
-const pins = new PinsPanel({ url: root.dataset.pinsUrl, toggle: byId("pins-toggle"), panel: byId("pins-panel"), onJump: jumpTo });
+const pins = new PinsPanel({ url: root.dataset.pinsUrl, toggle: byId("pins-toggle"), panel: byId("pins-panel"), onJump: (id) => jump.to(id) });
 const extras = new MessageExtras({
   me,
   names: Object.fromEntries(members.map((member) => [member.username, member.display_name])),
@@ -85,7 +73,7 @@ const extras = new MessageExtras({
   replies,
   picker: new EmojiPicker(),
   editHistory: new EditHistory({ dialog: byId("edit-history"), historyUrl: root.dataset.historyUrl, notice }),
-  onJump: jumpTo,
+  onJump: (id) => jump.to(id),
   element: (id) => messages.element(id),
 });
 const messages = new MessageList({
@@ -133,7 +121,7 @@ const history = new History({
   constants,
   notice,
 });
-// jump.js's jumpTo(id) reaches this from any module.
+// Links (?at=), reply quotes and the pins panel all go to a message through this one.
 const jump = new MessageJump({ messages, timeline, history, notice });
 const header = new RoomHeader({
   slug,

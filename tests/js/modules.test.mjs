@@ -1,6 +1,8 @@
 // The page's modules load as the browser loads them: no build step, relative imports only.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 
 const folder = new URL("../../static/js/", import.meta.url);
@@ -27,5 +29,12 @@ test("modules other than the entries touch no page and no window when imported",
   assert.equal(globalThis.window, undefined);
   for (const name of modules.filter((module) => !ENTRIES.has(module))) {
     await import(new URL(name, folder));
+  }
+});
+
+test("the entry modules parse, though they cannot run here", () => {
+  for (const name of ENTRIES) {
+    // An early error (a name declared twice) stops the whole page; --check finds it without running.
+    execFileSync(process.execPath, ["--check", fileURLToPath(new URL(name, folder))], { stdio: "pipe" });
   }
 });

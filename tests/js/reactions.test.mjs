@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { EMOJI, FREQUENT, emojiSearch } from "../../static/js/emoji-picker.js";
+import { EMOJI, FREQUENT, emojiSearch, pickerGrid } from "../../static/js/emoji-picker.js";
 import { Outbox } from "../../static/js/outbox.js";
 import { hasReacted, reactionTitle, reactionsApply } from "../../static/js/reactions.js";
 import { excerptOf } from "../../static/js/replies.js";
@@ -51,6 +51,13 @@ test("the picker finds emoji by the start of their words, every word of the quer
   assert.deepEqual(emojiSearch("zzzz"), []);
   assert.equal(emojiSearch("").length, EMOJI.length);
   for (const emoji of FREQUENT) assert.ok(EMOJI.some(([known]) => known === emoji), emoji);
+});
+
+test("the picker offers each emoji once: the frequent row, then the others or the matches", () => {
+  const rest = pickerGrid("");
+  assert.equal(rest.length + FREQUENT.length, EMOJI.length);
+  for (const emoji of FREQUENT) assert.ok(!rest.includes(emoji), emoji);
+  assert.deepEqual(pickerGrid("thumb"), ["👍", "👎"]);
 });
 
 test("a reply's excerpt is one line of at most 140 characters", () => {

@@ -1,6 +1,7 @@
 """People in browsers and the owner's moves over HTTP, for the browser tests."""
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,12 +42,12 @@ class Person:
         composer.fill(text)
         composer.press("Enter")
 
-    def message(self, text: str) -> Locator:
+    def message(self, text: str | re.Pattern[str]) -> Locator:
         return self.page.locator("#messages li.message").filter(
             has=self.page.locator(".message-body", has_text=text)
         )
 
-    def bodies(self, text: str) -> Locator:
+    def bodies(self, text: str | re.Pattern[str]) -> Locator:
         return self.page.locator("#messages .message-body").filter(has_text=text)
 
     def online(self, username: str) -> Locator:
@@ -145,14 +146,18 @@ def outbox_key(username: str, slug: str) -> str:
     return f"parley:outbox:{username}:{slug}"
 
 
-def post_over_a_socket(server: LiveServer, slug: str, client: httpx.Client, *bodies: str) -> None:
+def post_over_a_socket(
+    server: LiveServer, slug: str, client: httpx.Client, *bodies: str, reply_to: int | None = None
+) -> None:
     """Send messages as a plain websocket client, straight to the server, and wait until
-    each is acknowledged."""
+    each is acknowledged; with ``reply_to``, each answers that message."""
     headers = {"Origin": server.base_url, "Cookie": cookie_header(client)}
     with connect(f"{server.ws_url}/ws/rooms/{slug}/", additional_headers=headers) as socket:
         assert json.loads(socket.recv(timeout=5))["type"] == "history"
         for n, body in enumerate(bodies):
             frame = {"type": "message.send", "body": body, "client_id": f"direct-{n}"}
+            if reply_to is not None:
+                frame["reply_to"] = reply_to
             socket.send(json.dumps(frame))
         acknowledged = 0
         while acknowledged < len(bodies):
