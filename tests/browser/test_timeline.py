@@ -81,7 +81,7 @@ def test_a_link_to_an_old_message_opens_the_room_there_and_a_bad_one_says_so(
     grace.page.goto(f"{daphne_server.base_url}/rooms/{room.slug}/?at={old['id']}")
     expect(grace.page.locator("#connection-state")).to_have_attribute("data-state", "online")
 
-    target = grace.message("Old message 3")
+    target = grace.message("Old message 3", exact=True)
     expect(target).to_have_class(re.compile("is-focused"))
     expect(target).to_be_in_viewport()
     expect(grace.bodies("Newest of all")).to_have_count(1)
