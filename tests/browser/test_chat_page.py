@@ -151,6 +151,7 @@ def test_a_message_a_moderator_removes_vanishes_from_the_other_open_page(chat, r
     # The open page gains the moderation controls in place, on messages already shown too.
     expect(offending.locator(".message-delete")).to_have_count(1)
     assert grace.page.evaluate("window.__marker") == "not reloaded"
+    offending.hover()  # the message's buttons show on hover, or on focus from the keyboard
     offending.locator(".message-delete").click()
     offending.locator(".message-delete-form input").fill("spam")
     offending.locator(".message-delete-form [type=submit]").click()
@@ -195,6 +196,7 @@ def test_an_author_edits_a_message_and_the_other_page_shows_the_new_text(chat):
     expect(grace.bodies("Helo everyone")).to_have_count(1)
 
     mine = ada.page.locator("#messages li.message[data-id]").filter(has_text="Helo everyone")
+    mine.hover()
     mine.locator(".message-edit").click()
     mine.locator(".message-edit-form textarea").fill("Hello everyone")
     mine.locator(".message-edit-form textarea").press("Enter")
