@@ -151,7 +151,7 @@ def test_a_message_a_moderator_removes_vanishes_from_the_other_open_page(chat, r
     # The open page gains the moderation controls in place, on messages already shown too.
     expect(offending.locator(".message-delete")).to_have_count(1)
     assert grace.page.evaluate("window.__marker") == "not reloaded"
-    offending.hover()  # the action bar shows on hover, as for a person with a mouse
+    offending.hover()  # the message's buttons show on hover, or on focus from the keyboard
     offending.locator(".message-delete").click()
     offending.locator(".message-delete-form input").fill("spam")
     offending.locator(".message-delete-form [type=submit]").click()

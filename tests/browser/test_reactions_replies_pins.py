@@ -156,7 +156,7 @@ def test_a_quote_of_a_message_older_than_the_page_loads_it_there_and_highlights_
     grace.page.evaluate("window.stillThisPage = true")  # gone if the page navigated
     grace.message("Yes, that one.").locator(".message-quote").click()
 
-    target = grace.message(exactly_old_3)
+    target = grace.message("Old message 3", exact=True)
     expect(target).to_have_class(re.compile(r"\bis-focused\b"))
     expect(target).to_be_in_viewport()
     assert grace.page.evaluate("window.stillThisPage") is True

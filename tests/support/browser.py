@@ -42,9 +42,12 @@ class Person:
         composer.fill(text)
         composer.press("Enter")
 
-    def message(self, text: str | re.Pattern[str]) -> Locator:
+    def message(self, text: str, *, exact: bool = False) -> Locator:
+        """The message whose body contains ``text`` or, ``exact``, is ``text`` and nothing
+        else (so "Old message 3" is not also "Old message 30")."""
+        has_text = re.compile(rf"^\s*{re.escape(text)}\s*$") if exact else text
         return self.page.locator("#messages li.message").filter(
-            has=self.page.locator(".message-body", has_text=text)
+            has=self.page.locator(".message-body", has_text=has_text)
         )
 
     def bodies(self, text: str | re.Pattern[str]) -> Locator:
