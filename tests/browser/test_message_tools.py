@@ -50,6 +50,8 @@ def test_a_busy_room_on_a_desktop_and_a_phone(
     ada.message("Who brings the cake").get_by_role("button", name="Reply").click()
     ada.send("I do, chocolate.")
     expect(grace.bodies("I do, chocolate.")).to_have_count(1)
+    ada.message("Short one").hover()
+    ada.message("Short one").get_by_role("button", name="Reply").click()
     ada.send(
         "With a very long word: Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherung"
     )
@@ -59,6 +61,8 @@ def test_a_busy_room_on_a_desktop_and_a_phone(
     react(grace, "plates and candles", "❤️")
     ada.message("Who brings the cake").hover()
     ada.message("Who brings the cake").get_by_role("button", name="Pin").click()
+    ada.message("very long word").hover()
+    ada.message("very long word").get_by_role("button", name="Pin").click()
     ada.message("I do, chocolate.").hover()
     ada.message("I do, chocolate.").get_by_role("button", name="Edit").click()
     edit = ada.page.locator(".message-edit-form textarea")
@@ -70,6 +74,16 @@ def test_a_busy_room_on_a_desktop_and_a_phone(
     expect(items).to_have_count(5)
     expect(ada.page.locator("#messages li.message[data-id] > .message-actions")).to_have_count(5)
     expect(ada.message("plates and candles")).to_have_class(re.compile("is-continuation"))
+    # A continuation that quotes and is pinned: its badge, then the quote, then its text.
+    quoting = ada.message("very long word")
+    expect(quoting).to_have_class(re.compile("is-continuation"))
+    expect(quoting.locator(".message-pinned")).to_be_visible()
+    pinned_box, quote_box, body_box = (
+        quoting.locator(part).bounding_box()
+        for part in (".message-pinned", ".message-quote", ".message-body")
+    )
+    assert pinned_box["y"] + pinned_box["height"] <= quote_box["y"]
+    assert quote_box["y"] + quote_box["height"] <= body_box["y"]
     ada.page.mouse.move(0, 0)
     expect(ada.message("plates and candles").locator(".message-actions")).to_have_css(
         "opacity", "0"
