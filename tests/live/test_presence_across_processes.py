@@ -108,7 +108,11 @@ async def test_people_on_two_processes_see_each_other_come_and_go(
 
     assert names(alone) == [room.owner_name]
     assert names(together) == sorted([room.owner_name, room.member_name])
-    assert arrived["user"] == {"username": room.member_name, "display_name": room.member_name}
+    assert arrived["user"] == {
+        "username": room.member_name,
+        "display_name": room.member_name,
+        "avatar_url": None,
+    }
     assert departed["user"] == arrived["user"]
 
 
