@@ -137,7 +137,15 @@ def test_serve_starts_again_a_task_worker_that_was_killed(topology):
     while len(topology.task_worker_pids(1)) < 2:
         assert time.monotonic() < deadline, topology.log()[-4000:]
         time.sleep(0.1)
-    health = httpx.get(f"{topology.worker_url(1)}/healthz")
+    # The test before stopped web worker 1, and serve may still be starting it again.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            health = httpx.get(f"{topology.worker_url(1)}/healthz")
+            break
+        except httpx.ConnectError:
+            assert time.monotonic() < deadline, topology.log()[-4000:]
+            time.sleep(0.2)
 
     assert "task worker 1 stopped by SIGKILL; starting it again" in topology.log()
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
