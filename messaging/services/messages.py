@@ -1,27 +1,18 @@
-"""Writes about messages."""
+"""Writing, editing and deleting messages, and read markers."""
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-import emoji as unicode_emoji
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import person_of
 from attachments.services import AttachmentRejected, attachments_claim, attachments_count_check
 from audit.models import AuditLogEntry
 from audit.services import audit_record
 from messaging.formatting import body_render, mentioned_usernames
-from messaging.models import (
-    BODY_MAX_LENGTH,
-    REACTION_EMOJI_MAX_LENGTH,
-    Mention,
-    Message,
-    MessageRevision,
-    Reaction,
-)
+from messaging.models import BODY_MAX_LENGTH, Mention, Message, MessageRevision
 from messaging.selectors import (
     message_get_by_client_id,
     message_new_frame_text,
@@ -114,7 +105,7 @@ def _slow_mode_restart(*, actor: Actor, at: datetime) -> None:
         Membership.objects.filter(pk=actor.membership.pk).update(last_posted_at=at)
 
 
-def _rate_limit_check(*, actor: Actor) -> None:
+def rate_limit_check(*, actor: Actor) -> None:
     """Take a token for a message written, edited or deleted; refuse when none is left."""
     retry_after = message_token_take(user_id=actor.user.pk, room_id=actor.room.pk)
     if retry_after:
@@ -135,7 +126,7 @@ def _post_allowed(*, actor: Actor) -> None:
     except PermissionDenied as denied:
         raise MessageRejected.from_denial(denied) from None
     _slow_mode_check(actor=actor)
-    _rate_limit_check(actor=actor)
+    rate_limit_check(actor=actor)
 
 
 def message_create(
@@ -248,7 +239,7 @@ def _reply_target(*, room: Room, message_id: int | None) -> Message | None:
     return quoted
 
 
-def _message_in_room(*, room: Room, message_id: int) -> Message:
+def message_in_room_get(*, room: Room, message_id: int) -> Message:
     try:
         return messages_for_payload(Message.objects.all()).get(
             pk=message_id, room=room, deleted_at__isnull=True
@@ -265,7 +256,7 @@ def message_edit(*, room: Room, user: User, message_id: int, body: str) -> Messa
     same slow mode and rate limit (and restarts the slow-mode wait).
     """
     actor = room_actor_get(slug=room.slug, user=user)
-    message = _message_in_room(room=actor.room, message_id=message_id)
+    message = message_in_room_get(room=actor.room, message_id=message_id)
     try:
         check(actor, Action.EDIT_OWN, message_author_id=message.author_id)
     except PermissionDenied as denied:
@@ -279,7 +270,7 @@ def message_edit(*, room: Room, user: User, message_id: int, body: str) -> Messa
     )
     message.body = message_body_clean(body)
     _slow_mode_check(actor=actor)
-    _rate_limit_check(actor=actor)
+    rate_limit_check(actor=actor)
     # Kept before it is replaced: who may see earlier versions is a rule
     # (Action.VIEW_EDIT_HISTORY), so the text must exist to be refused.
     earlier.save()
@@ -306,14 +297,14 @@ def message_delete(*, room: Room, user: User, message_id: int, reason: str = "")
     every open page removes it at once.
     """
     actor = room_actor_get(slug=room.slug, user=user)
-    message = _message_in_room(room=actor.room, message_id=message_id)
+    message = message_in_room_get(room=actor.room, message_id=message_id)
     own = message.author_id == user.pk
     try:
         check(actor, Action.DELETE_OWN if own else Action.DELETE_ANY, message_author_id=user.pk)
     except PermissionDenied as denied:
         raise MessageRejected.from_denial(denied) from None
     # Each delete is an event for every open page of the room, as a post is.
-    _rate_limit_check(actor=actor)
+    rate_limit_check(actor=actor)
     message.deleted_at = timezone.now()
     message.deleted_by = user
     message.save(update_fields=["deleted_at", "deleted_by"])
@@ -352,116 +343,3 @@ def membership_read_mark(*, room: Room, user: User, message_id: int) -> int:
 
 
 # --- Reactions and pins: changes to a message that leave its text alone
-
-REACTIONS_PER_USER_AND_MESSAGE = 20
-
-
-def reaction_emoji_clean(emoji: str) -> str:
-    """One Unicode emoji (a sequence such as 👍🏽 or 👩‍💻 counts as one), or ``invalid``."""
-    emoji = emoji.strip()
-    if len(emoji) > REACTION_EMOJI_MAX_LENGTH or not unicode_emoji.is_emoji(emoji):
-        raise MessageRejected("invalid", _("A reaction must be one emoji."))
-    return emoji
-
-
-def _reacting_actor(*, room: Room, user: User, message_id: int) -> tuple[Actor, Message]:
-    actor = room_actor_get(slug=room.slug, user=user)
-    try:
-        check(actor, Action.REACT)
-    except PermissionDenied as denied:
-        raise MessageRejected.from_denial(denied) from None
-    return actor, _message_in_room(room=actor.room, message_id=message_id)
-
-
-def _changed(*, message: Message) -> None:
-    """A reconnecting page asks for what changed since; this is when (selectors)."""
-    Message.objects.filter(pk=message.pk).update(changed_at=timezone.now())
-
-
-@transaction.atomic
-def reaction_add(*, room: Room, user: User, message_id: int, emoji: str) -> bool:
-    """React to a message; everyone in the room sees it live.
-
-    Returns whether it was added: a reaction the user already made is left
-    alone and announced to nobody, so a page that sends twice (two tabs, a
-    double click) causes neither an error nor a second event.
-    """
-    emoji = reaction_emoji_clean(emoji)
-    actor, message = _reacting_actor(room=room, user=user, message_id=message_id)
-    mine = Reaction.objects.filter(message=message, user=user)
-    if mine.filter(emoji=emoji).exists():
-        return False
-    if mine.count() >= REACTIONS_PER_USER_AND_MESSAGE:
-        raise MessageRejected(
-            "invalid",
-            _("You can add at most %(n)d reactions to one message.")
-            % {"n": REACTIONS_PER_USER_AND_MESSAGE},
-        )
-    try:
-        # Its own savepoint: the same reaction from another tab may win the race.
-        with transaction.atomic():
-            Reaction.objects.create(message=message, user=user, emoji=emoji)
-    except IntegrityError:
-        return False
-    _changed(message=message)
-    group_send_on_commit(
-        room_group_name(actor.room.pk),
-        events.reaction_added(message_id=message.pk, emoji=emoji, user=person_of(user)),
-    )
-    return True
-
-
-@transaction.atomic
-def reaction_remove(*, room: Room, user: User, message_id: int, emoji: str) -> bool:
-    """Take back one's own reaction; returns whether there was one to take back."""
-    emoji = reaction_emoji_clean(emoji)
-    actor, message = _reacting_actor(room=room, user=user, message_id=message_id)
-    removed, _counts = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
-    if not removed:
-        return False
-    _changed(message=message)
-    group_send_on_commit(
-        room_group_name(actor.room.pk),
-        events.reaction_removed(message_id=message.pk, emoji=emoji, user=person_of(user)),
-    )
-    return True
-
-
-def _pinning_actor(*, room: Room, user: User, message_id: int) -> tuple[Actor, Message]:
-    actor = room_actor_get(slug=room.slug, user=user)
-    try:
-        check(actor, Action.PIN)
-    except PermissionDenied as denied:
-        raise MessageRejected.from_denial(denied) from None
-    message = _message_in_room(room=actor.room, message_id=message_id)
-    # A pin is an event for every open page of the room, as a delete is.
-    _rate_limit_check(actor=actor)
-    return actor, message
-
-
-@transaction.atomic
-def message_pin(*, room: Room, user: User, message_id: int) -> Message:
-    """Moderators and owners pin a message for everyone; pinning it again changes nothing."""
-    actor, message = _pinning_actor(room=room, user=user, message_id=message_id)
-    if message.is_pinned:
-        return message
-    message.pinned_at = message.changed_at = timezone.now()
-    message.pinned_by = user
-    message.save(update_fields=["pinned_at", "pinned_by", "changed_at"])
-    group_send_on_commit(
-        room_group_name(actor.room.pk),
-        events.message_pinned(message=message_payload(message), pinned_by=person_of(user)),
-    )
-    return message
-
-
-@transaction.atomic
-def message_unpin(*, room: Room, user: User, message_id: int) -> Message:
-    actor, message = _pinning_actor(room=room, user=user, message_id=message_id)
-    if not message.is_pinned:
-        return message
-    message.pinned_at = message.pinned_by = None
-    message.changed_at = timezone.now()
-    message.save(update_fields=["pinned_at", "pinned_by", "changed_at"])
-    group_send_on_commit(room_group_name(actor.room.pk), events.message_unpinned(id=message.pk))
-    return message
