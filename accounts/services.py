@@ -1,7 +1,5 @@
 """Writes about accounts."""
 
-import logging
-
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -12,9 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.events import user_sockets_close
 from accounts.models import User
 from attachments import images
-from attachments.services import upload_slot_take
-
-logger = logging.getLogger(__name__)
+from attachments.services import stored_files_delete, upload_slot_take
 
 AVATAR_SIDE = 256
 
@@ -91,11 +87,4 @@ def _avatar_replace(*, user: User, name: str) -> None:
     user.refresh_from_db(fields=["avatar", "avatar_version"])
     if previous:
         storage = User._meta.get_field("avatar").storage
-        transaction.on_commit(lambda: _file_delete(storage, previous))
-
-
-def _file_delete(storage: object, name: str) -> None:
-    try:
-        storage.delete(name)
-    except Exception:  # the row no longer names it; a file left behind is only space
-        logger.warning("Could not delete the stored avatar %s", name)
+        transaction.on_commit(lambda: stored_files_delete(storage, [previous]))

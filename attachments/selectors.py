@@ -6,8 +6,9 @@ from accounts.models import User
 from attachments.models import Attachment
 from messaging.models import Message
 from realtime import events
+from rooms.models import Room
 from rooms.permissions import Action, can
-from rooms.selectors import room_actor_get
+from rooms.selectors import NotAMember, room_actor_get
 
 
 def attachment_payload(attachment: Attachment, *, room_slug: str) -> events.AttachmentFields:
@@ -46,7 +47,7 @@ def attachment_get_for_download(*, slug: str, user: User, attachment_id: int) ->
     """
     try:
         actor = room_actor_get(slug=slug, user=user)
-    except Exception as error:  # Room.DoesNotExist, NotAMember
+    except (Room.DoesNotExist, NotAMember) as error:
         raise Attachment.DoesNotExist(attachment_id) from error
     if not can(actor, Action.READ):
         raise Attachment.DoesNotExist(attachment_id)

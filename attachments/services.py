@@ -240,13 +240,14 @@ def attachments_remove_unused(*, now: datetime | None = None) -> int:
                 names = [field.name for field in (attachment.file, attachment.thumbnail) if field]
                 storage = attachment.file.storage
                 transaction.on_commit(
-                    lambda names=names, storage=storage: _files_delete(storage, names)
+                    lambda names=names, storage=storage: stored_files_delete(storage, names)
                 )
                 removed += 1
     return removed
 
 
-def _files_delete(storage: object, names: list[str]) -> None:
+def stored_files_delete(storage: object, names: list[str]) -> None:
+    """Delete files no row names any more (after the commit that let go of them)."""
     for name in names:
         try:
             storage.delete(name)

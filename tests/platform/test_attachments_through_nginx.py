@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from attachments.views import MULTIPART_OVERHEAD
 from tests.support.platform import Topology, topology_start
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres, pytest.mark.redis]
 
 UPLOAD_MAX_BYTES = 64 * 1024
-MULTIPART_OVERHEAD = 64 * 1024  # attachments/views.py; serve adds it to client_max_body_size
 
 
 @pytest.fixture(scope="module")
